@@ -1,0 +1,1 @@
+"""What the platform's services share: the event contract, settings, database models and Kafka helpers."""

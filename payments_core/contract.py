@@ -1,0 +1,167 @@
+"""The event contract: one pydantic model per topic, the single source of truth for what a message may hold.
+
+Producers build a model and send `to_json(event)`; consumers call `parse(Model, raw)`. The JSON Schema of each
+model is committed under `schemas/` for people who type events by hand (`payments schemas` rewrites it).
+
+Amounts are exact: JSON numbers are read straight into `Decimal` (pydantic's own JSON reader goes through a
+binary float, which would turn 0.10000000000000000001 into 0.1 and let it pass), and written back from the
+Decimal's own digits.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from payments_core.fields import Amount, CurrencyAlpha, CurrencyNumeric, Status, Timestamp, Username
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "ContractError",
+    "ImportRowEvent",
+    "PaymentEvent",
+    "Reason",
+    "parse",
+    "reasons_from",
+    "to_json",
+]
+
+# A payment event is a few hundred bytes; anything far larger is a mistake, not a payment.
+MAX_MESSAGE_BYTES = 64 * 1024
+
+Event = TypeVar("Event", bound=BaseModel)
+
+
+class _Contract(BaseModel):
+    """Base of every event: unknown fields are rejected so that a misspelt field never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class PaymentEvent(_Contract):
+    """A payment on `payments-events`, in the format already in public use; from the generator or typed by hand."""
+
+    transaction_id: UUID
+    sender_id: UUID = Field(description="user_id of the paying user")
+    receiver_id: UUID = Field(description="user_id of the paid user; must differ from sender_id")
+    amount: Amount
+    currency_code: CurrencyNumeric = Field(description="ISO 4217 numeric code, e.g. 840 for USD")
+    timestamp: Timestamp = Field(description="ISO 8601; a value without a zone is UTC")
+    status: Status
+
+    @field_validator("receiver_id")
+    @classmethod
+    def _differs_from_sender(cls, receiver_id: UUID, info: ValidationInfo) -> UUID:
+        if receiver_id == info.data.get("sender_id"):
+            raise ValueError("receiver_id must differ from sender_id")
+        return receiver_id
+
+
+class ImportRow(_Contract):
+    """One row of an uploaded CSV file, in the importer's column format."""
+
+    username_sender: Username
+    username_receiver: Username
+    amount: Amount
+    currency: CurrencyAlpha = Field(description="ISO 4217 alphabetic code, e.g. USD")
+    transaction_date: Timestamp = Field(description="2025-07-07 01:42:05 UTC or ISO 8601; no zone means UTC")
+    status: Status
+
+    @field_validator("username_receiver")
+    @classmethod
+    def _differs_from_sender(cls, receiver: str, info: ValidationInfo) -> str:
+        if receiver == info.data.get("username_sender"):
+            raise ValueError("username_receiver must differ from username_sender")
+        return receiver
+
+
+class ImportRowEvent(ImportRow):
+    """A CSV row on `import-payments-events`, with what the importer adds to trace it back to its file."""
+
+    transaction_id: UUID = Field(description="deterministic: the same row of the same file gives the same id")
+    import_id: UUID
+    source_file: str = Field(min_length=1, max_length=255)
+    line_number: int = Field(ge=1, description="the row's line in the file; the header is line 1")
+    is_suspicious: bool = Field(description="amount above SUSPICIOUS_AMOUNT_THRESHOLD when imported")
+
+
+class Reason(BaseModel):
+    """Why a message was refused, for one field (`field` is empty for the message as a whole)."""
+
+    field: str
+    message: str
+    input: Any = None
+
+
+class ContractError(ValueError):
+    """A message that does not meet the contract; `reasons` says what is wrong, field by field."""
+
+    def __init__(self, reasons: list[Reason]):
+        self.reasons = reasons
+        super().__init__("; ".join(f"{r.field or 'message'}: {r.message}" for r in reasons))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number in JSON")
+
+
+def parse(model: type[Event], raw: bytes | str) -> Event:
+    """Validate one message against `model`.
+
+    Raises ContractError, never anything else, for a message that is empty, too large, not UTF-8, not JSON,
+    not an object, or whose fields do not meet the model.
+    """
+    if not raw or not raw.strip():
+        raise ContractError([Reason(field="", message="the message is empty")])
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ContractError(
+            [Reason(field="", message=f"the message is {len(raw)} bytes; at most {MAX_MESSAGE_BYTES} are accepted")]
+        )
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise ContractError([Reason(field="", message="the message is not UTF-8 text")]) from None
+    except ValueError as e:
+        raise ContractError([Reason(field="", message=f"the message is not valid JSON ({e})")]) from None
+    if not isinstance(data, dict):
+        raise ContractError(
+            [Reason(field="", message=f"the message should be a JSON object, not {type(data).__name__}")]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ContractError(reasons_from(e)) from None
+
+
+def reasons_from(error: ValidationError) -> list[Reason]:
+    """pydantic's per-field errors as Reasons a person can act on."""
+    reasons = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(part) for part in item["loc"])
+        message = "unknown field; check its spelling" if item["type"] == "extra_forbidden" else item["msg"]
+        message = message.removeprefix("Value error, ")
+        reasons.append(Reason(field=field, message=message, input=_printable(item.get("input"))))
+    return reasons
+
+
+def _printable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (dict, list)):
+        return None  # the whole payload is kept beside the reasons; no need to copy it
+    return str(value)
+
+
+def to_json(event: BaseModel) -> bytes:
+    """The event as compact JSON, with amounts written as JSON numbers from their exact digits."""
+    fields = event.model_dump(mode="json")
+    parts = []
+    for name, value in fields.items():
+        exact = getattr(event, name)
+        text = format(exact, "f") if isinstance(exact, Decimal) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{json.dumps(name)}:{text}")
+    return ("{" + ",".join(parts) + "}").encode()

@@ -1,0 +1,1 @@
+"""The database: models (the schema Alembic migrates to), connections and seed data."""

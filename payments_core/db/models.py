@@ -1,0 +1,137 @@
+"""The tables, as SQLAlchemy models. Alembic's migrations must produce exactly this (a test checks).
+
+Indexes are only those a query needs: every index is written on every upsert and slows ingestion.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from payments_core.fields import STATUSES
+
+__all__ = ["SOURCES", "Base", "Currency", "RejectedEvent", "Transaction", "User"]
+
+# Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
+SOURCES = ("generator", "csv_import", "manual")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    # Builds a CHECK from the module's own constants, never from data.
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Currency(Base):
+    """An ISO 4217 currency, loaded from the published list by `payments seed`."""
+
+    __tablename__ = "currencies"
+
+    numeric_code: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    alpha_code: Mapped[str] = mapped_column(String(3), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    # NULL where ISO gives none ("N.A."), e.g. gold (XAU) or the SDR (XDR).
+    minor_units: Mapped[int | None] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        CheckConstraint("alpha_code ~ '^[A-Z]{3}$'", name="alpha_code_format"),
+        CheckConstraint("numeric_code BETWEEN 1 AND 999", name="numeric_code_range"),
+    )
+
+
+class User(Base):
+    """A person who sends or receives payments. The platform keeps no passwords."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    full_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+class Transaction(Base):
+    """The latest valid version of each payment, upserted by transaction_id."""
+
+    __tablename__ = "transactions"
+
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    sender_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.user_id"))
+    receiver_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.user_id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency_code: Mapped[int] = mapped_column(ForeignKey("currencies.numeric_code"))
+    transaction_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text)
+    is_suspicious: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    source: Mapped[str] = mapped_column(Text)
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    import_line: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Moved by the trigger `transactions_touch_modified_at` (see the first migration).
+    modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("sender_id <> receiver_id", name="sender_not_receiver"),
+        CheckConstraint(_in("status", STATUSES), name="status_known"),
+        CheckConstraint(_in("source", SOURCES), name="source_known"),
+        CheckConstraint(
+            "(source = 'csv_import') = (import_id IS NOT NULL AND import_line IS NOT NULL)",
+            name="import_provenance",
+        ),
+    )
+
+
+class RejectedEvent(Base):
+    """A message that did not meet the contract, kept with the reasons a person needs to fix it."""
+
+    __tablename__ = "rejected_events"
+
+    rejected_event_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    topic: Mapped[str] = mapped_column(Text)
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    message_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The bytes as received (cut at MAX_MESSAGE_BYTES for an oversized message; payload_size says so).
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_size: Mapped[int] = mapped_column(Integer)
+    # [{"field": "amount", "message": "...", "input": ...}, ...], the contract's Reason list.
+    reasons: Mapped[list] = mapped_column(JSONB)
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    import_line: Mapped[int | None] = mapped_column(Integer)
+    rejected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,85 @@
+"""Configuration from the environment (12-factor), with defaults for the local stack.
+
+Each service declares one `Settings` class from the pieces here and builds it once with `load(Settings)`.
+Every variable is documented in `.env.example`; a `.env` file in the working directory is read too, and the
+environment wins over it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypeVar
+
+from pydantic import Field, PostgresDsn, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from payments_core.errors import ConfigError
+
+__all__ = [
+    "DatabaseSettings",
+    "ImporterSettings",
+    "KafkaSettings",
+    "S3Settings",
+    "StackSettings",
+    "TopicSettings",
+    "load",
+]
+
+
+class _FromEnvironment(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class KafkaSettings(_FromEnvironment):
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", min_length=1, description="host:port[,host:port]")
+
+
+class TopicSettings(_FromEnvironment):
+    payments_topic: str = Field("payments-events", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    imports_topic: str = Field("import-payments-events", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    dlq_topic: str = Field("payments-events-dlq", pattern=r"^[A-Za-z0-9._-]{1,249}$")
+    topic_partitions: int = Field(6, ge=1, le=1000, description="partitions of each topic the platform creates")
+
+
+class DatabaseSettings(_FromEnvironment):
+    database_url: PostgresDsn = PostgresDsn("postgresql://postgres@127.0.0.1:5432/payments")
+
+
+class S3Settings(_FromEnvironment):
+    s3_endpoint_url: str = Field("http://127.0.0.1:9000", pattern=r"^https?://[^/\s]+/?$")
+    # Required: a missing key fails at start-up. `.env.example` has the values for the local stack.
+    s3_access_key: str = Field(min_length=1)
+    s3_secret_key: SecretStr = Field(min_length=1)
+    s3_bucket: str = Field("files-imported", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings):
+    suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)
+    importer_port: int = Field(5050, ge=1, le=65535)
+
+
+class StackSettings(ImporterSettings):
+    """Everything the local stack (`make up`) starts or connects to."""
+
+
+# Values of these variables are never echoed back: they may hold a password.
+_SECRET_WORDS = ("SECRET", "PASSWORD", "ACCESS_KEY", "DATABASE_URL")
+
+Settings = TypeVar("Settings", bound=BaseSettings)
+
+
+def load(settings_class: type[Settings], **overrides) -> Settings:
+    """Build settings from the environment; raises ConfigError naming each missing or malformed variable."""
+    try:
+        return settings_class(**overrides)
+    except ValidationError as e:
+        problems = []
+        for item in e.errors(include_url=False):
+            name = "_".join(str(part) for part in item["loc"]).upper()
+            if item["type"] == "missing":
+                problems.append(f"{name} is not set")
+            elif any(word in name for word in _SECRET_WORDS):
+                problems.append(f"{name} is not valid: {item['msg']}")
+            else:
+                problems.append(f"{name}={item.get('input')!r} is not valid: {item['msg']}")
+        raise ConfigError("configuration: " + "; ".join(problems) + " (see .env.example)") from None
