@@ -50,7 +50,7 @@ class PaymentEvent(_Contract):
     receiver_id: UUID = Field(description="user_id of the paid user; must differ from sender_id")
     amount: Amount
     currency_code: CurrencyNumeric = Field(description="ISO 4217 numeric code, e.g. 840 for USD")
-    timestamp: Timestamp = Field(description="ISO 8601; a value without a zone is UTC")
+    timestamp: Timestamp
     status: Status
 
     @field_validator("receiver_id")
@@ -68,7 +68,7 @@ class ImportRow(_Contract):
     username_receiver: Username
     amount: Amount
     currency: CurrencyAlpha = Field(description="ISO 4217 alphabetic code, e.g. USD")
-    transaction_date: Timestamp = Field(description="2025-07-07 01:42:05 UTC or ISO 8601; no zone means UTC")
+    transaction_date: Timestamp
     status: Status
 
     @field_validator("username_receiver")
@@ -122,9 +122,12 @@ def parse(model: type[Event], raw: bytes | str) -> Event:
             [Reason(field="", message=f"the message is {len(raw)} bytes; at most {MAX_MESSAGE_BYTES} are accepted")]
         )
     try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_no_constant)
+        # Decoded here because json.loads would guess UTF-16 or UTF-32 from the bytes; a UTF-8 BOM is forgiven.
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise ContractError([Reason(field="", message="the message is not UTF-8 text")]) from None
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except ValueError as e:
         raise ContractError([Reason(field="", message=f"the message is not valid JSON ({e})")]) from None
     if not isinstance(data, dict):

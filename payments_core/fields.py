@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -77,13 +77,33 @@ def _currency_alpha(value: Any) -> Any:
 # Greater than zero, cents at most, and within NUMERIC(12,2); never NaN or Infinity.
 Amount = Annotated[
     Decimal,
+    Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False),
     BeforeValidator(_no_bool),
-    Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False, examples=[1520.5]),
+    WithJsonSchema(
+        {
+            "description": "greater than 0, at most 2 decimals, below 10,000,000,000; a number or a decimal string",
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01},
+                {"type": "string", "pattern": r"^\s*(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?\s*$"},
+            ],
+            "examples": [1520.5, "1520.50"],
+        }
+    ),
 ]
 Status = Annotated[Literal["pending", "completed", "failed"], BeforeValidator(_strip_lower)]
-Timestamp = Annotated[datetime, BeforeValidator(parse_timestamp), AfterValidator(lambda v: v.astimezone(UTC))]
-CurrencyNumeric = Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=999, examples=[840])]
-CurrencyAlpha = Annotated[
-    str, BeforeValidator(_currency_alpha), Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(parse_timestamp),
+    AfterValidator(lambda v: v.astimezone(UTC)),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "ISO 8601 date and time, or 2025-07-07 01:42:05 UTC; a value without a zone is UTC",
+            "pattern": r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z| UTC|[+-]\d{2}(:?\d{2})?)?\s*$",
+            "examples": ["2025-07-07T01:42:05.123456+00:00", "2025-07-07 01:42:05 UTC"],
+        }
+    ),
 ]
+CurrencyNumeric = Annotated[int, Field(ge=1, le=999, examples=[840]), BeforeValidator(_no_bool)]
+CurrencyAlpha = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"]), BeforeValidator(_currency_alpha)]
 Username = Annotated[str, Field(min_length=1, max_length=150, examples=["jdoe"])]

@@ -1,0 +1,101 @@
+"""The `payments` command: one entry point for the local stack, the database and the services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from payments_core.errors import PlatformError
+from payments_core.settings import DatabaseSettings, KafkaSettings, StackSettings, TopicSettings, load
+
+__all__ = ["cli", "main"]
+
+
+@click.group()
+def cli() -> None:
+    """Payments event platform: Kafka -> PostgreSQL, a CSV importer, dashboards."""
+
+
+@cli.command()
+@click.option("--state-dir", type=click.Path(path_type=Path), default=Path(".local"), show_default=True,
+              help="Where server logs and embedded PostgreSQL data are kept.")
+def up(state_dir: Path) -> None:
+    """Run the whole platform locally: Kafka, PostgreSQL, S3, schema, seed data and services."""
+    from payments_core import stack
+
+    sys.exit(stack.run(load(StackSettings), state_dir.resolve()))
+
+
+@cli.command()
+@click.option("--revision", default="head", show_default=True)
+def migrate(revision: str) -> None:
+    """Create the database if missing and migrate it (DATABASE_URL) to REVISION."""
+    from payments_core.db.connect import ensure_database, wait_for_database
+    from payments_core.db.migrate import upgrade
+
+    url = str(load(DatabaseSettings).database_url)
+    wait_for_database(url)
+    ensure_database(url)
+    upgrade(url, revision)
+
+
+@cli.command()
+def seed() -> None:
+    """Load the ISO 4217 currencies and the seed users (idempotent)."""
+    from payments_core.db.connect import make_engine
+    from payments_core.db.seed import seed as load_seed
+
+    engine = make_engine(str(load(DatabaseSettings).database_url))
+    counts = load_seed(engine)
+    engine.dispose()
+    click.echo(f"seed: {counts['currencies']} currencies and {counts['users']} users added or updated")
+
+
+class _TopicsSettings(KafkaSettings, TopicSettings):
+    pass
+
+
+@cli.command()
+def topics() -> None:
+    """Create the platform's topics if missing (TOPIC_PARTITIONS partitions each)."""
+    from payments_core.kafka import ensure_topics, platform_topics, wait_for_broker
+
+    settings = load(_TopicsSettings)
+    wait_for_broker(settings.kafka_bootstrap_servers)
+    counts = ensure_topics(settings.kafka_bootstrap_servers, platform_topics(settings), settings.topic_partitions)
+    for topic, partitions in counts.items():
+        click.echo(f"{topic}: {partitions} partitions")
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Fail if a committed schema differs from its model.")
+def schemas(check: bool) -> None:
+    """Write schemas/<topic>.schema.json from the event models."""
+    from payments_core.schemas import TOPIC_MODELS, render, schema_path
+
+    stale = []
+    for topic in TOPIC_MODELS:
+        path, text = schema_path(topic), render(topic)
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(path.name)
+        if not check:
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text)
+            click.echo(f"wrote {path}")
+    if check and stale:
+        raise click.ClickException(f"out of date: {', '.join(stale)}; run `payments schemas`")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except PlatformError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Kafka helpers shared by the services: client settings, waiting for the broker, creating topics.
+
+Every message is keyed by its transaction_id, so all versions of one transaction stay in order on one partition.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterable
+
+from confluent_kafka import KafkaError, KafkaException, TopicCollection
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from payments_core.errors import ServerStartError
+from payments_core.settings import KafkaSettings, TopicSettings
+
+__all__ = [
+    "admin_client",
+    "ensure_topics",
+    "platform_topics",
+    "producer_config",
+    "broker_answers",
+    "wait_for_broker",
+]
+
+
+def _hosts(bootstrap_servers: str) -> list[tuple[str, int]]:
+    hosts = []
+    for item in bootstrap_servers.split(","):
+        host, _, port = item.strip().rpartition(":")
+        hosts.append((host.strip("[]") or "127.0.0.1", int(port)))
+    return hosts
+
+
+def producer_config(settings: KafkaSettings, **overrides) -> dict:
+    """A producer that never loses or reorders an acknowledged message: all replicas, idempotent."""
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        **overrides,
+    }
+
+
+def admin_client(bootstrap_servers: str) -> AdminClient:
+    # log_level 3 keeps librdkafka's connection retries out of the terminal; failures still raise.
+    return AdminClient({"bootstrap.servers": bootstrap_servers, "log_level": 3})
+
+
+def broker_answers(bootstrap_servers: str, timeout: float = 2.0) -> bool:
+    """Whether a Kafka-protocol broker answers a metadata request at `bootstrap_servers`."""
+    reachable = False
+    for host, port in _hosts(bootstrap_servers):
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            reachable = True
+            break
+        except OSError:
+            continue
+    if not reachable:
+        return False
+    try:
+        admin_client(bootstrap_servers).list_topics(timeout=timeout)
+        return True
+    except KafkaException:
+        return False
+
+
+def wait_for_broker(bootstrap_servers: str, timeout: float = 30.0) -> None:
+    """Return once the broker answers; raise ServerStartError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not broker_answers(bootstrap_servers, timeout=1.0):
+        if time.monotonic() > deadline:
+            raise ServerStartError(
+                f"no Kafka broker answered at {bootstrap_servers} within {timeout:.0f} s; "
+                "is KAFKA_BOOTSTRAP_SERVERS right?"
+            )
+        time.sleep(0.1)
+
+
+def platform_topics(settings: TopicSettings) -> list[str]:
+    return [settings.payments_topic, settings.imports_topic, settings.dlq_topic]
+
+
+def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int) -> dict[str, int]:
+    """Create each topic that is missing with `partitions` partitions; return every topic's partition count.
+
+    An existing topic is left as it is (its partitions are never changed, which would move keys).
+    """
+    topics = list(topics)
+    admin = admin_client(bootstrap_servers)
+    futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics])
+    for topic, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise ServerStartError(f"could not create topic {topic!r}: {e.args[0].str()}") from e
+    described = admin.describe_topics(TopicCollection(topics))
+    return {topic: len(future.result().partitions) for topic, future in described.items()}

@@ -1,0 +1,189 @@
+"""The local stack behind `make up`: real servers on this machine, the schema, the seed data and the services.
+
+A server that already answers at its configured address (an external Kafka, the machine's PostgreSQL) is used as
+it is; a local address that nobody answers on gets a server started there. On Ctrl-C or SIGTERM everything
+this process started is stopped, in reverse order, and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from minio import Minio
+from sqlalchemy.engine import make_url
+
+from payments_core.db.connect import ensure_database, make_engine, reachable
+from payments_core.db.migrate import upgrade
+from payments_core.db.seed import seed
+from payments_core.errors import ServerStartError
+from payments_core.kafka import broker_answers, ensure_topics, platform_topics
+from payments_core.servers import (
+    ChildProcess,
+    EmbeddedPostgres,
+    is_local,
+    s3_answers,
+    start_moto,
+    start_process,
+    start_tansu,
+)
+from payments_core.settings import StackSettings
+
+__all__ = ["SERVICES", "Stack", "ensure_bucket", "run"]
+
+# The platform's services, started by the stack once their package exists: (package, command after `payments`).
+SERVICES = [
+    ("ingestion_service", ["ingest"]),
+    ("csv_importer", ["importer"]),
+    ("data_generator", ["generate"]),
+]
+
+
+def ensure_bucket(client: Minio, bucket: str) -> bool:
+    """Create `bucket` if it is missing; return True if it was created."""
+    if client.bucket_exists(bucket):
+        return False
+    client.make_bucket(bucket)
+    return True
+
+
+def s3_client(settings: StackSettings) -> Minio:
+    endpoint = urlsplit(settings.s3_endpoint_url)
+    return Minio(
+        endpoint.netloc,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=endpoint.scheme == "https",
+    )
+
+
+@dataclass
+class Stack:
+    """What the stack started (to stop it) and where everything is (to tell the services and the person)."""
+
+    settings: StackSettings
+    state_dir: Path
+    children: list[ChildProcess] = field(default_factory=list)
+    postgres: EmbeddedPostgres | None = None
+    database_url: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def log(self, message: str) -> None:
+        print(f"[up] {message}", flush=True)
+
+    def start_kafka(self) -> None:
+        bootstrap = self.settings.kafka_bootstrap_servers
+        if broker_answers(bootstrap):
+            self.log(f"Kafka: using the broker at {bootstrap}")
+        else:
+            host, _, port = bootstrap.split(",")[0].rpartition(":")
+            if not is_local(host):
+                raise ServerStartError(f"no Kafka broker answers at KAFKA_BOOTSTRAP_SERVERS={bootstrap}")
+            self.log(f"Kafka: starting the Tansu broker on {bootstrap} (storage in memory)")
+            self.children.append(start_tansu(host, int(port), self.state_dir / "logs"))
+        counts = ensure_topics(bootstrap, platform_topics(self.settings), self.settings.topic_partitions)
+        self.log("topics: " + ", ".join(f"{t} ({n} partitions)" for t, n in counts.items()))
+
+    def start_postgres(self) -> None:
+        url = str(self.settings.database_url)
+        if reachable(url):
+            created = ensure_database(url)
+            self.log(f"PostgreSQL: using {_safe(url)}{' (database created)' if created else ''}")
+            self.database_url = url
+        else:
+            self.log(f"PostgreSQL: nothing answers at {_safe(url)}; starting an embedded server")
+            self.postgres = EmbeddedPostgres(self.state_dir / "pgdata")
+            self.database_url = self.postgres.url(make_url(url).database or "payments")
+        upgrade(self.database_url)
+        engine = make_engine(self.database_url)
+        try:
+            counts = seed(engine)
+        finally:
+            engine.dispose()
+        self.log(f"schema migrated to head; seed: {counts['currencies']} currencies and {counts['users']} users added")
+
+    def start_s3(self) -> None:
+        endpoint = self.settings.s3_endpoint_url.rstrip("/")
+        if s3_answers(endpoint):
+            self.log(f"S3: using the endpoint at {endpoint}")
+        else:
+            parts = urlsplit(endpoint)
+            if not is_local(parts.hostname or ""):
+                raise ServerStartError(f"no S3 endpoint answers at S3_ENDPOINT_URL={endpoint}")
+            self.log(f"S3: starting an S3 endpoint (moto) on {endpoint} (data in memory)")
+            self.children.append(start_moto(parts.hostname, parts.port or 80, self.state_dir / "logs"))
+        created = ensure_bucket(s3_client(self.settings), self.settings.s3_bucket)
+        self.log(f"bucket {self.settings.s3_bucket} {'created' if created else 'exists'}")
+
+    def service_environment(self) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": self.database_url}
+
+    def start_services(self) -> None:
+        for package, command in SERVICES:
+            if importlib.util.find_spec(package) is None:
+                continue
+            argv = [sys.executable, "-m", "payments_core.cli", *command]
+            self.log(f"starting {package}")
+            self.children.append(
+                start_process(package, argv, package, self.state_dir / "logs", ready=lambda: True,
+                              env=self.service_environment())
+            )
+
+    def summary(self) -> str:
+        s = self.settings
+        lines = [
+            "",
+            "The platform is up. Connection settings:",
+            f"  KAFKA_BOOTSTRAP_SERVERS={s.kafka_bootstrap_servers}",
+            f"  DATABASE_URL={_safe(self.database_url)}",
+            f"  S3_ENDPOINT_URL={s.s3_endpoint_url}  S3_BUCKET={s.s3_bucket}",
+            f"  topics: {s.payments_topic}, {s.imports_topic}, {s.dlq_topic}",
+        ]
+        if importlib.util.find_spec("csv_importer") is not None:
+            lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/")
+        lines += [f"  logs: {self.state_dir / 'logs'}", "Press Ctrl-C to stop everything started here.", ""]
+        return "\n".join(lines)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            self.log(f"stopping {child.name}")
+            child.stop()
+        if self.postgres is not None:
+            self.log("stopping embedded PostgreSQL")
+            self.postgres.stop()
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run(settings: StackSettings, state_dir: Path) -> int:
+    """Bring the stack up and keep it up until Ctrl-C or SIGTERM (exit 0) or until a service dies (exit 1)."""
+    stop_requested = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
+    signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
+    stack = Stack(settings=settings, state_dir=state_dir)
+    try:
+        stack.start_kafka()
+        stack.start_postgres()
+        stack.start_s3()
+        stack.start_services()
+        print(stack.summary(), flush=True)
+        while not stop_requested.wait(0.5):
+            dead = [c for c in stack.children if not c.alive()]
+            if dead:
+                for child in dead:
+                    stack.log(f"{child.name} exited with status {child.process.returncode}; its log ends:\n"
+                              f"{child.log_tail()}")
+                return 1
+        stack.log("stopping")
+        return 0
+    finally:
+        stack.stop()

@@ -1,0 +1,83 @@
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from payments_core.errors import ConfigError
+from payments_core.settings import StackSettings, load
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path):
+    """An environment with only the required S3 keys, and no .env file in reach."""
+    monkeypatch.chdir(tmp_path)
+    for name in StackSettings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("S3_ACCESS_KEY", "local-access")
+    monkeypatch.setenv("S3_SECRET_KEY", "local-secret")
+    return monkeypatch
+
+
+def test_defaults_are_those_of_the_local_stack(environment):
+    settings = load(StackSettings)
+
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
+    assert str(settings.database_url) == "postgresql://postgres@127.0.0.1:5432/payments"
+    assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
+    assert settings.s3_bucket == "files-imported"
+    assert (settings.payments_topic, settings.imports_topic, settings.dlq_topic) == (
+        "payments-events", "import-payments-events", "payments-events-dlq")
+    assert settings.suspicious_amount_threshold == Decimal(8000)
+    assert settings.importer_port == 5050
+
+
+def test_the_environment_overrides_a_default(environment):
+    environment.setenv("SUSPICIOUS_AMOUNT_THRESHOLD", "5000.50")
+
+    assert load(StackSettings).suspicious_amount_threshold == Decimal("5000.50")
+
+
+def test_a_missing_required_value_fails_naming_it(environment):
+    environment.delenv("S3_SECRET_KEY")
+
+    with pytest.raises(ConfigError, match="S3_SECRET_KEY is not set"):
+        load(StackSettings)
+
+
+@pytest.mark.parametrize("name, value", [("IMPORTER_PORT", "http"), ("IMPORTER_PORT", "70000"),
+                                         ("DATABASE_URL", "mysql://x@y/z"), ("S3_BUCKET", "Bad_Bucket"),
+                                         ("SUSPICIOUS_AMOUNT_THRESHOLD", "NaN"), ("PAYMENTS_TOPIC", "no spaces")])
+def test_a_malformed_value_fails_naming_it(environment, name, value):
+    environment.setenv(name, value)
+
+    with pytest.raises(ConfigError, match=name):
+        load(StackSettings)
+
+
+def test_a_secret_is_never_echoed_in_the_error(environment):
+    environment.setenv("S3_SECRET_KEY", "")
+    environment.setenv("DATABASE_URL", "postgresql://user:hunter2@db:bad-port/x")
+
+    with pytest.raises(ConfigError) as caught:
+        load(StackSettings)
+
+    assert "hunter2" not in str(caught.value)
+    assert "S3_SECRET_KEY" in str(caught.value)
+
+
+def test_a_dotenv_file_is_read_and_the_environment_wins(environment, tmp_path):
+    (tmp_path / ".env").write_text("IMPORTER_PORT=6000\nS3_BUCKET=from-dotenv\n")
+    environment.setenv("S3_BUCKET", "from-environment")
+
+    settings = load(StackSettings)
+
+    assert (settings.importer_port, settings.s3_bucket) == (6000, "from-environment")
+
+
+def test_env_example_documents_every_setting():
+    documented = {line.split("=", 1)[0].strip() for line in ENV_EXAMPLE.read_text().splitlines()
+                  if "=" in line and not line.lstrip().startswith("#")}
+
+    assert {name.upper() for name in StackSettings.model_fields} <= documented
