@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from payments_core.errors import PlatformError
-from payments_core.settings import DatabaseSettings, KafkaSettings, StackSettings, TopicSettings, load
+from payments_core.settings import DatabaseSettings, SetupSettings, StackSettings, load
 
 __all__ = ["cli", "main"]
 
@@ -26,6 +26,25 @@ def up(state_dir: Path) -> None:
     from payments_core import stack
 
     sys.exit(stack.run(load(StackSettings), state_dir.resolve()))
+
+
+@cli.command()
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for each server.")
+def setup(timeout: float) -> None:
+    """Wait for Kafka, PostgreSQL and S3, then create topics and bucket, migrate and seed (idempotent)."""
+    from payments_core.db.connect import wait_for_database
+    from payments_core.kafka import wait_for_broker
+    from payments_core.setup import create_bucket, create_topics, migrate_and_seed
+
+    settings = load(SetupSettings)
+    wait_for_broker(settings.kafka_bootstrap_servers, timeout)
+    for topic, partitions in create_topics(settings.kafka_bootstrap_servers, settings).items():
+        click.echo(f"topic {topic}: {partitions} partitions")
+    wait_for_database(str(settings.database_url), timeout)
+    counts = migrate_and_seed(str(settings.database_url))
+    click.echo(f"database migrated to head; seed added {counts['currencies']} currencies, {counts['users']} users")
+    created = create_bucket(settings)
+    click.echo(f"bucket {settings.s3_bucket} {'created' if created else 'exists'}")
 
 
 @cli.command()
@@ -53,19 +72,15 @@ def seed() -> None:
     click.echo(f"seed: {counts['currencies']} currencies and {counts['users']} users added or updated")
 
 
-class _TopicsSettings(KafkaSettings, TopicSettings):
-    pass
-
-
 @cli.command()
 def topics() -> None:
     """Create the platform's topics if missing (TOPIC_PARTITIONS partitions each)."""
-    from payments_core.kafka import ensure_topics, platform_topics, wait_for_broker
+    from payments_core.kafka import wait_for_broker
+    from payments_core.setup import create_topics
 
-    settings = load(_TopicsSettings)
+    settings = load(SetupSettings)
     wait_for_broker(settings.kafka_bootstrap_servers)
-    counts = ensure_topics(settings.kafka_bootstrap_servers, platform_topics(settings), settings.topic_partitions)
-    for topic, partitions in counts.items():
+    for topic, partitions in create_topics(settings.kafka_bootstrap_servers, settings).items():
         click.echo(f"{topic}: {partitions} partitions")
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "ImporterSettings",
     "KafkaSettings",
     "S3Settings",
+    "SetupSettings",
     "StackSettings",
     "TopicSettings",
     "load",
@@ -51,6 +52,10 @@ class S3Settings(_FromEnvironment):
     s3_access_key: str = Field(min_length=1)
     s3_secret_key: SecretStr = Field(min_length=1)
     s3_bucket: str = Field("files-imported", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class SetupSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings):
+    """What `payments setup` prepares: topics, schema, seed data and bucket."""
 
 
 class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings):

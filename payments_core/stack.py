@@ -12,19 +12,15 @@ import os
 import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from minio import Minio
 from sqlalchemy.engine import make_url
 
-from payments_core.db.connect import ensure_database, make_engine, reachable
-from payments_core.db.migrate import upgrade
-from payments_core.db.seed import seed
+from payments_core.db.connect import reachable
 from payments_core.errors import ServerStartError
-from payments_core.kafka import broker_answers, ensure_topics, platform_topics
+from payments_core.kafka import broker_answers
 from payments_core.servers import (
     ChildProcess,
     EmbeddedPostgres,
@@ -35,8 +31,9 @@ from payments_core.servers import (
     start_tansu,
 )
 from payments_core.settings import StackSettings
+from payments_core.setup import create_bucket, create_topics, migrate_and_seed
 
-__all__ = ["SERVICES", "Stack", "ensure_bucket", "run"]
+__all__ = ["SERVICES", "Stack", "run"]
 
 # The platform's services, started by the stack once their package exists: (package, command after `payments`).
 SERVICES = [
@@ -44,24 +41,6 @@ SERVICES = [
     ("csv_importer", ["importer"]),
     ("data_generator", ["generate"]),
 ]
-
-
-def ensure_bucket(client: Minio, bucket: str) -> bool:
-    """Create `bucket` if it is missing; return True if it was created."""
-    if client.bucket_exists(bucket):
-        return False
-    client.make_bucket(bucket)
-    return True
-
-
-def s3_client(settings: StackSettings) -> Minio:
-    endpoint = urlsplit(settings.s3_endpoint_url)
-    return Minio(
-        endpoint.netloc,
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key.get_secret_value(),
-        secure=endpoint.scheme == "https",
-    )
 
 
 @dataclass
@@ -88,25 +67,19 @@ class Stack:
                 raise ServerStartError(f"no Kafka broker answers at KAFKA_BOOTSTRAP_SERVERS={bootstrap}")
             self.log(f"Kafka: starting the Tansu broker on {bootstrap} (storage in memory)")
             self.children.append(start_tansu(host, int(port), self.state_dir / "logs"))
-        counts = ensure_topics(bootstrap, platform_topics(self.settings), self.settings.topic_partitions)
+        counts = create_topics(bootstrap, self.settings)
         self.log("topics: " + ", ".join(f"{t} ({n} partitions)" for t, n in counts.items()))
 
     def start_postgres(self) -> None:
         url = str(self.settings.database_url)
         if reachable(url):
-            created = ensure_database(url)
-            self.log(f"PostgreSQL: using {_safe(url)}{' (database created)' if created else ''}")
+            self.log(f"PostgreSQL: using {_safe(url)}")
             self.database_url = url
         else:
             self.log(f"PostgreSQL: nothing answers at {_safe(url)}; starting an embedded server")
             self.postgres = EmbeddedPostgres(self.state_dir / "pgdata")
             self.database_url = self.postgres.url(make_url(url).database or "payments")
-        upgrade(self.database_url)
-        engine = make_engine(self.database_url)
-        try:
-            counts = seed(engine)
-        finally:
-            engine.dispose()
+        counts = migrate_and_seed(self.database_url)
         self.log(f"schema migrated to head; seed: {counts['currencies']} currencies and {counts['users']} users added")
 
     def start_s3(self) -> None:
@@ -119,7 +92,7 @@ class Stack:
                 raise ServerStartError(f"no S3 endpoint answers at S3_ENDPOINT_URL={endpoint}")
             self.log(f"S3: starting an S3 endpoint (moto) on {endpoint} (data in memory)")
             self.children.append(start_moto(parts.hostname, parts.port or 80, self.state_dir / "logs"))
-        created = ensure_bucket(s3_client(self.settings), self.settings.s3_bucket)
+        created = create_bucket(self.settings)
         self.log(f"bucket {self.settings.s3_bucket} {'created' if created else 'exists'}")
 
     def service_environment(self) -> dict[str, str]:

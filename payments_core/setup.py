@@ -1,0 +1,64 @@
+"""Getting the platform's infrastructure ready: topics, bucket, schema and seed data.
+
+Each step is idempotent. `payments setup` (the one-shot service of docker compose) runs them all; the local
+stack runs them after starting its servers.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from minio import Minio
+from minio.error import S3Error
+from urllib3.exceptions import HTTPError
+
+from payments_core.db.connect import ensure_database, make_engine
+from payments_core.db.migrate import upgrade
+from payments_core.db.seed import seed
+from payments_core.errors import ServerStartError
+from payments_core.kafka import ensure_topics, platform_topics
+from payments_core.settings import DatabaseSettings, S3Settings, TopicSettings
+
+__all__ = ["create_bucket", "create_topics", "migrate_and_seed", "s3_client"]
+
+
+def create_topics(bootstrap_servers: str, settings: TopicSettings) -> dict[str, int]:
+    """The payments, imports and dead-letter topics, created if missing; returns their partition counts."""
+    return ensure_topics(bootstrap_servers, platform_topics(settings), settings.topic_partitions)
+
+
+def migrate_and_seed(database_url: str) -> dict[str, int]:
+    """Create the database if missing, migrate it to head and load the seed data; returns what seed added."""
+    ensure_database(database_url)
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        return seed(engine)
+    finally:
+        engine.dispose()
+
+
+def s3_client(settings: S3Settings) -> Minio:
+    endpoint = urlsplit(settings.s3_endpoint_url)
+    return Minio(
+        endpoint.netloc,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=endpoint.scheme == "https",
+    )
+
+
+def create_bucket(settings: S3Settings) -> bool:
+    """Create the bucket if it is missing; return True if it was created."""
+    client = s3_client(settings)
+    try:
+        if client.bucket_exists(settings.s3_bucket):
+            return False
+        client.make_bucket(settings.s3_bucket)
+        return True
+    except (S3Error, HTTPError) as e:
+        raise ServerStartError(
+            f"could not create bucket {settings.s3_bucket!r} at {settings.s3_endpoint_url}: {e}; "
+            "are S3_ENDPOINT_URL, S3_ACCESS_KEY and S3_SECRET_KEY right?"
+        ) from e
+

@@ -1,0 +1,127 @@
+"""`payments up` (what `make up` runs), as a process, against real servers."""
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from minio import Minio
+from sqlalchemy import func, inspect, select
+
+from payments_core.db.connect import make_engine
+from payments_core.db.models import Base, User
+from payments_core.kafka import admin_client, broker_answers
+from payments_core.servers import free_port, port_open, s3_answers
+
+READY = "The platform is up"
+
+
+class Up:
+    """`payments up` running in a folder of its own, its output read line by line."""
+
+    def __init__(self, cwd, env):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "payments_core.cli", "up", "--state-dir", str(cwd / "state")],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.output.append(line)
+            if text in line:
+                return
+        pytest.fail(f"{text!r} never printed; output:\n{''.join(self.output)}")
+
+    def interrupt(self, timeout=30) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def stack_env(empty_database_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "S3_", "DATABASE_"))}
+    env.update({
+        "DATABASE_URL": empty_database_url,
+        "S3_ACCESS_KEY": "test-access",
+        "S3_SECRET_KEY": "test-secret",
+        "TOPIC_PARTITIONS": "3",
+    })
+    return env
+
+
+def check_platform(env):
+    bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+    topics = admin_client(bootstrap).list_topics(timeout=5).topics
+    for name in ("payments-events", "import-payments-events", "payments-events-dlq"):
+        assert len(topics[name].partitions) == 3
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(User)) == 300
+    finally:
+        engine.dispose()
+    s3 = Minio(env["S3_ENDPOINT_URL"].removeprefix("http://"), access_key="test-access",
+               secret_key="test-secret", secure=False)
+    assert s3.bucket_exists("files-imported")
+
+
+def test_up_starts_every_server_it_needs_and_stops_them_on_ctrl_c(stack_env, tmp_path):
+    kafka_port, s3_port = free_port(), free_port()
+    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+    stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    up = Up(tmp_path, stack_env)
+    try:
+        up.wait_for(READY)
+        check_platform(stack_env)
+    finally:
+        status = up.interrupt()
+
+    assert status == 0
+    assert not port_open("127.0.0.1", kafka_port)
+    assert not port_open("127.0.0.1", s3_port)
+
+
+def test_up_uses_servers_that_already_answer_and_leaves_them_running(stack_env, tmp_path, kafka_bootstrap,
+                                                                     s3_endpoint):
+    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
+    stack_env["S3_ENDPOINT_URL"] = s3_endpoint
+    up = Up(tmp_path, stack_env)
+    try:
+        up.wait_for(READY)
+        check_platform(stack_env)
+    finally:
+        status = up.interrupt()
+
+    assert status == 0
+    assert f"Kafka: using the broker at {kafka_bootstrap}" in "".join(up.output)
+    assert broker_answers(kafka_bootstrap)
+    assert s3_answers(s3_endpoint)
+
+
+def test_up_refuses_to_start_without_a_required_setting(stack_env, tmp_path):
+    del stack_env["S3_SECRET_KEY"]
+
+    result = subprocess.run([sys.executable, "-m", "payments_core.cli", "up"], cwd=tmp_path, env=stack_env,
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2
+    assert "S3_SECRET_KEY is not set" in result.stderr
