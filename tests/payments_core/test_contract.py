@@ -186,3 +186,9 @@ def test_the_committed_schemas_accept_the_documented_examples():
     jsonschema.validate(import_row(), imports)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(json.loads(payment(amout=10)), payments)
+
+
+def test_json_out_escapes_text_and_an_import_row_reads_back_equal():
+    event = parse(ImportRowEvent, json.dumps(import_row(source_file='März "final" \\ report.csv')))
+
+    assert parse(ImportRowEvent, to_json(event)) == event
