@@ -18,7 +18,7 @@ target_metadata = Base.metadata
 
 def _url() -> str:
     # Set by payments_core.db.migrate (the `payments migrate` command and the tests); else the environment.
-    return config.attributes.get("database_url") or str(load(DatabaseSettings).database_url)
+    return config.attributes.get("database_url") or load(DatabaseSettings).database_url
 
 
 def run_migrations_offline() -> None:

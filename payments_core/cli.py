@@ -40,8 +40,8 @@ def setup(timeout: float) -> None:
     wait_for_broker(settings.kafka_bootstrap_servers, timeout)
     for topic, partitions in create_topics(settings.kafka_bootstrap_servers, settings).items():
         click.echo(f"topic {topic}: {partitions} partitions")
-    wait_for_database(str(settings.database_url), timeout)
-    counts = migrate_and_seed(str(settings.database_url))
+    wait_for_database(settings.database_url, timeout)
+    counts = migrate_and_seed(settings.database_url)
     click.echo(f"database migrated to head; seed added {counts['currencies']} currencies, {counts['users']} users")
     created = create_bucket(settings)
     click.echo(f"bucket {settings.s3_bucket} {'created' if created else 'exists'}")
@@ -54,7 +54,7 @@ def migrate(revision: str) -> None:
     from payments_core.db.connect import ensure_database, wait_for_database
     from payments_core.db.migrate import upgrade
 
-    url = str(load(DatabaseSettings).database_url)
+    url = load(DatabaseSettings).database_url
     wait_for_database(url)
     ensure_database(url)
     upgrade(url, revision)
@@ -66,7 +66,7 @@ def seed() -> None:
     from payments_core.db.connect import make_engine
     from payments_core.db.seed import seed as load_seed
 
-    engine = make_engine(str(load(DatabaseSettings).database_url))
+    engine = make_engine(load(DatabaseSettings).database_url)
     counts = load_seed(engine)
     engine.dispose()
     click.echo(f"seed: {counts['currencies']} currencies and {counts['users']} users added or updated")

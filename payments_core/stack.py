@@ -71,7 +71,7 @@ class Stack:
         self.log("topics: " + ", ".join(f"{t} ({n} partitions)" for t, n in counts.items()))
 
     def start_postgres(self) -> None:
-        url = str(self.settings.database_url)
+        url = self.settings.database_url
         if reachable(url):
             self.log(f"PostgreSQL: using {_safe(url)}")
             self.database_url = url
@@ -134,7 +134,8 @@ class Stack:
 
 
 def _safe(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL to show a person: as given when it holds no password, else with the password masked."""
+    return make_url(url).render_as_string(hide_password=True) if make_url(url).password else url
 
 
 def run(settings: StackSettings, state_dir: Path) -> int:

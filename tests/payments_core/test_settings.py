@@ -47,13 +47,20 @@ def test_a_missing_required_value_fails_naming_it(environment):
 
 
 @pytest.mark.parametrize("name, value", [("IMPORTER_PORT", "http"), ("IMPORTER_PORT", "70000"),
-                                         ("DATABASE_URL", "mysql://x@y/z"), ("S3_BUCKET", "Bad_Bucket"),
+                                         ("DATABASE_URL", "mysql://x@y/z"), ("DATABASE_URL", "not a url"),
+                                         ("DATABASE_URL", "postgresql://host:5432"), ("S3_BUCKET", "Bad_Bucket"),
                                          ("SUSPICIOUS_AMOUNT_THRESHOLD", "NaN"), ("PAYMENTS_TOPIC", "no spaces")])
 def test_a_malformed_value_fails_naming_it(environment, name, value):
     environment.setenv(name, value)
 
     with pytest.raises(ConfigError, match=name):
         load(StackSettings)
+
+
+def test_a_unix_socket_database_url_is_accepted(environment):
+    environment.setenv("DATABASE_URL", "postgresql://postgres@/payments?host=/run/postgresql")
+
+    assert load(StackSettings).database_url.endswith("?host=/run/postgresql")
 
 
 def test_a_secret_is_never_echoed_in_the_error(environment):
