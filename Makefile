@@ -19,6 +19,7 @@ up: install .env
 	$(VENV)/bin/payments up
 
 test: install system-packages
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

@@ -37,6 +37,17 @@ MAX_MESSAGE_BYTES = 64 * 1024
 Event = TypeVar("Event", bound=BaseModel)
 
 
+def _differs_from(other: str):
+    """A field validator: the field must differ from `other`, validated before it (a payment to oneself)."""
+
+    def check(cls, value: Any, info: ValidationInfo) -> Any:
+        if value == info.data.get(other):
+            raise ValueError(f"{info.field_name} must differ from {other}")
+        return value
+
+    return classmethod(check)
+
+
 class _Contract(BaseModel):
     """Base of every event: unknown fields are rejected so that a misspelt field never passes silently."""
 
@@ -54,12 +65,7 @@ class PaymentEvent(_Contract):
     timestamp: Timestamp
     status: Status
 
-    @field_validator("receiver_id")
-    @classmethod
-    def _differs_from_sender(cls, receiver_id: UUID, info: ValidationInfo) -> UUID:
-        if receiver_id == info.data.get("sender_id"):
-            raise ValueError("receiver_id must differ from sender_id")
-        return receiver_id
+    _receiver_is_not_sender = field_validator("receiver_id")(_differs_from("sender_id"))
 
 
 class ImportRow(_Contract):
@@ -72,12 +78,7 @@ class ImportRow(_Contract):
     transaction_date: Timestamp
     status: Status
 
-    @field_validator("username_receiver")
-    @classmethod
-    def _differs_from_sender(cls, receiver: str, info: ValidationInfo) -> str:
-        if receiver == info.data.get("username_sender"):
-            raise ValueError("username_receiver must differ from username_sender")
-        return receiver
+    _receiver_is_not_sender = field_validator("username_receiver")(_differs_from("username_sender"))
 
 
 class ImportRowEvent(ImportRow):

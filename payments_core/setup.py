@@ -17,7 +17,7 @@ from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
 from payments_core.errors import ServerStartError
 from payments_core.kafka import ensure_topics, platform_topics
-from payments_core.settings import DatabaseSettings, S3Settings, TopicSettings
+from payments_core.settings import S3Settings, TopicSettings
 
 __all__ = ["create_bucket", "create_topics", "migrate_and_seed", "s3_client"]
 

@@ -62,8 +62,11 @@ def test_the_public_format_is_accepted_with_exactly_its_values():
     assert event.status == "completed"
 
 
-@pytest.mark.parametrize("literal, expected", [("0.1", "0.10"), ("1520.5", "1520.50"), ("9999999999.99", "9999999999.99"),
-                                               ('"42.10"', "42.10"), ("7", "7.00"), ("1e2", "100")])
+@pytest.mark.parametrize(
+    "literal, expected",
+    [("0.1", "0.10"), ("1520.5", "1520.50"), ("9999999999.99", "9999999999.99"), ('"42.10"', "42.10"),
+     ("7", "7.00"), ("1e2", "100")],
+)
 def test_amounts_are_read_exactly(literal, expected):
     raw = PUBLIC_EXAMPLE.replace("1520.5", literal)
 

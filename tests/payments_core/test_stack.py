@@ -84,16 +84,23 @@ def check_platform(env):
     assert s3.bucket_exists("files-imported")
 
 
+def run_until_ready_then_ctrl_c(cwd, env) -> tuple[int, str]:
+    """Run `payments up`, check the platform once it says it is up, press Ctrl-C; its exit status and output."""
+    up = Up(cwd, env)
+    try:
+        up.wait_for(READY)
+        check_platform(env)
+    finally:
+        status = up.interrupt()
+    return status, "".join(up.output)
+
+
 def test_up_starts_every_server_it_needs_and_stops_them_on_ctrl_c(stack_env, tmp_path):
     kafka_port, s3_port = free_port(), free_port()
     stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
     stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
-    up = Up(tmp_path, stack_env)
-    try:
-        up.wait_for(READY)
-        check_platform(stack_env)
-    finally:
-        status = up.interrupt()
+
+    status, _ = run_until_ready_then_ctrl_c(tmp_path, stack_env)
 
     assert status == 0
     assert not port_open("127.0.0.1", kafka_port)
@@ -104,15 +111,11 @@ def test_up_uses_servers_that_already_answer_and_leaves_them_running(stack_env, 
                                                                      s3_endpoint):
     stack_env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
     stack_env["S3_ENDPOINT_URL"] = s3_endpoint
-    up = Up(tmp_path, stack_env)
-    try:
-        up.wait_for(READY)
-        check_platform(stack_env)
-    finally:
-        status = up.interrupt()
+
+    status, output = run_until_ready_then_ctrl_c(tmp_path, stack_env)
 
     assert status == 0
-    assert f"Kafka: using the broker at {kafka_bootstrap}" in "".join(up.output)
+    assert f"Kafka: using the broker at {kafka_bootstrap}" in output
     assert broker_answers(kafka_bootstrap)
     assert s3_answers(s3_endpoint)
 
