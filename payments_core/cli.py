@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -102,6 +104,16 @@ def schemas(check: bool) -> None:
             click.echo(f"wrote {path}")
     if check and stale:
         raise click.ClickException(f"out of date: {', '.join(stale)}; run `payments schemas`")
+
+
+def _add_service_commands() -> None:
+    """Each service brings its own commands (`payments ingest`, …) when its package is installed."""
+    for package in ("ingestion_service", "data_generator", "csv_importer"):
+        if importlib.util.find_spec(package) is not None:
+            cli.add_command(importlib.import_module(f"{package}.cli").command)
+
+
+_add_service_commands()
 
 
 def main() -> None:

@@ -92,9 +92,15 @@ class ImportRowEvent(ImportRow):
 
 
 class Reason(BaseModel):
-    """Why a message was refused, for one field (`field` is empty for the message as a whole)."""
+    """Why a message was refused, for one field (`field` is empty for the message as a whole).
+
+    `code` is a short, fixed word for counting (pydantic's error type, or one of the platform's: `empty`,
+    `too_large`, `not_utf8`, `not_json`, `not_object`, `unknown_user`, `unknown_currency`, `database`);
+    `message` is the sentence for a person.
+    """
 
     field: str
+    code: str
     message: str
     input: Any = None
 
@@ -118,23 +124,26 @@ def parse(model: type[Event], raw: bytes | str) -> Event:
     not an object, or whose fields do not meet the model.
     """
     if not raw or not raw.strip():
-        raise ContractError([Reason(field="", message="the message is empty")])
+        raise ContractError([Reason(field="", code="empty", message="the message is empty")])
     if len(raw) > MAX_MESSAGE_BYTES:
         raise ContractError(
-            [Reason(field="", message=f"the message is {len(raw)} bytes; at most {MAX_MESSAGE_BYTES} are accepted")]
+            [Reason(field="", code="too_large",
+                    message=f"the message is {len(raw)} bytes; at most {MAX_MESSAGE_BYTES} are accepted")]
         )
     try:
         # Decoded here because json.loads would guess UTF-16 or UTF-32 from the bytes; a UTF-8 BOM is forgiven.
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
-        raise ContractError([Reason(field="", message="the message is not UTF-8 text")]) from None
+        raise ContractError([Reason(field="", code="not_utf8", message="the message is not UTF-8 text")]) from None
     try:
         data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except ValueError as e:
-        raise ContractError([Reason(field="", message=f"the message is not valid JSON ({e})")]) from None
+        reason = Reason(field="", code="not_json", message=f"the message is not valid JSON ({e})")
+        raise ContractError([reason]) from None
     if not isinstance(data, dict):
         raise ContractError(
-            [Reason(field="", message=f"the message should be a JSON object, not {type(data).__name__}")]
+            [Reason(field="", code="not_object",
+                    message=f"the message should be a JSON object, not {type(data).__name__}")]
         )
     try:
         return model.model_validate(data)
@@ -149,7 +158,7 @@ def reasons_from(error: ValidationError) -> list[Reason]:
         field = ".".join(str(part) for part in item["loc"])
         message = "unknown field; check its spelling" if item["type"] == "extra_forbidden" else item["msg"]
         message = message.removeprefix("Value error, ")
-        reasons.append(Reason(field=field, message=message, input=_printable(item.get("input"))))
+        reasons.append(Reason(field=field, code=item["type"], message=message, input=_printable(item.get("input"))))
     return reasons
 
 

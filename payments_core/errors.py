@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "PlatformError", "ServerStartError"]
+__all__ = ["ConfigError", "PlatformError", "ServerStartError", "TransientError"]
 
 
 class PlatformError(Exception):
@@ -15,3 +15,7 @@ class ConfigError(PlatformError):
 
 class ServerStartError(PlatformError):
     """A local server (broker, database, S3 endpoint) could not be started or did not become ready."""
+
+
+class TransientError(PlatformError):
+    """A server is unavailable for now: pause, back off and retry; never drop data and never commit past it."""

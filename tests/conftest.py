@@ -8,15 +8,19 @@ it answers, else an embedded one. Kafka (Tansu) and S3 (moto) are started on fre
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 
 import pytest
+from confluent_kafka import Consumer, Producer
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from payments_core.db.connect import make_engine, reachable
 from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
+from payments_core.kafka import ensure_topics
 from payments_core.servers import EmbeddedPostgres, free_port, start_moto, start_tansu
 
 
@@ -135,3 +139,102 @@ def new_topic_name():
 @pytest.fixture
 def bucket_name():
     return _unique("bucket")
+
+
+# --- Kafka and the ingestion service ---------------------------------------------------------------------------
+
+def wait_until(condition, timeout=30.0, interval=0.1, message="condition"):
+    """Poll `condition` until it returns something true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"{message} not met within {timeout:.0f} s (last value: {condition()!r})")
+
+
+def produce(bootstrap, topic, messages, headers=None):
+    """Send (key, value) pairs and wait until the broker confirmed every one."""
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+    failures = []
+    for key, value in messages:
+        producer.produce(topic, key=key, value=value, headers=headers,
+                         on_delivery=lambda err, _msg: failures.append(err) if err else None)
+        producer.poll(0)
+    assert producer.flush(30) == 0 and not failures, failures
+
+
+def read_topic(bootstrap, topic, count, timeout=30.0):
+    """Read `count` messages from the start of `topic` (counting what arrives, never trusting watermarks)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": _unique("reader"),
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "session.timeout.ms": 2000, "heartbeat.interval.ms": 500})
+    consumer.subscribe([topic])
+    found = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            for message in consumer.consume(count - len(found), 0.5):
+                if not message.error():
+                    found.append(message)
+    finally:
+        consumer.close()
+    assert len(found) == count, f"read {len(found)} of {count} messages from {topic}"
+    return found
+
+
+@pytest.fixture
+def ingestion_settings(kafka_bootstrap, database_url):
+    """Settings for an ingestion service of the test's own: fresh topics (3 partitions), group and database."""
+    from ingestion_service.settings import IngestionSettings
+
+    settings = IngestionSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=database_url,
+        payments_topic=_unique("payments"),
+        imports_topic=_unique("imports"),
+        dlq_topic=_unique("dlq"),
+        topic_partitions=3,
+        ingestion_group_id=_unique("ingestion"),
+        ingestion_batch_max_wait_ms=50,
+        # The Tansu broker takes about half the session timeout to form a group: keep it short in tests.
+        ingestion_session_timeout_ms=2000,
+        ingestion_http_port=0,
+        _env_file=None,
+    )
+    ensure_topics(kafka_bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 3)
+    return settings
+
+
+class RunningService:
+    """An IngestionService consuming on a thread of the test process."""
+
+    def __init__(self, settings, **kwargs):
+        from ingestion_service.service import IngestionService
+
+        self.service = IngestionService(settings, **kwargs)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.service.run, args=(self.stop_event,), daemon=True)
+        self.thread.start()
+
+    def stop(self, timeout=30):
+        self.stop_event.set()
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the service did not stop"
+
+
+@pytest.fixture
+def start_service():
+    """Start ingestion services (stopped at the end of the test): start_service(settings) -> RunningService."""
+    running = []
+
+    def start(settings, **kwargs):
+        service = RunningService(settings, **kwargs)
+        running.append(service)
+        return service
+
+    yield start
+    for service in running:
+        if service.thread.is_alive():
+            service.stop()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -134,4 +135,13 @@ class RejectedEvent(Base):
     transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     import_line: Mapped[int | None] = mapped_column(Integer)
+    # When the message was produced (Kafka's timestamp), NULL where the broker gives none.
+    message_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # A message delivered again after a crash is recorded once. The timestamp is part of the key because a
+        # broker that keeps its log in memory (Tansu under `make up`) hands out the same offsets after a restart.
+        UniqueConstraint("topic", "partition", "offset", "message_timestamp", name="uq_rejected_events_message",
+                         postgresql_nulls_not_distinct=True),
+    )

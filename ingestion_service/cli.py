@@ -1,0 +1,35 @@
+"""`payments ingest`: run the ingestion service until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from payments_core.settings import load
+
+from .metrics import serve
+from .service import IngestionService
+from .settings import IngestionSettings
+
+__all__ = ["command"]
+
+
+@click.command("ingest")
+def command() -> None:
+    """Consume payments and imports into PostgreSQL. Ctrl-C or SIGTERM: finish the batch, commit, exit 0."""
+    settings = load(IngestionSettings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service = IngestionService(settings)
+    server = serve(service.metrics, settings.ingestion_http_port) if settings.ingestion_http_port else None
+    try:
+        service.run(stop)
+    finally:
+        if server is not None:
+            server.shutdown()

@@ -1,0 +1,42 @@
+"""Users and currencies, cached in memory. What a batch refers to and the cache lacks is fetched in one query per
+kind, so a batch costs at most two look-up queries and a steady stream costs none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+__all__ = ["Lookups"]
+
+
+class Lookups:
+    def __init__(self) -> None:
+        self.user_ids: set[UUID] = set()
+        self.user_by_name: dict[str, UUID] = {}
+        self.currency_by_alpha: dict[str, int] = {}
+        self.currency_codes: set[int] = set()
+
+    def fetch_missing(self, cursor, usernames: Iterable[str] = (), user_ids: Iterable[UUID] = (),
+                      currency_alphas: Iterable[str] = (), currency_codes: Iterable[int] = ()) -> None:
+        """Load whatever of these the cache lacks (a user or currency added since the last batch is found)."""
+        names = {n for n in usernames if n not in self.user_by_name}
+        ids = {i for i in user_ids if i not in self.user_ids}
+        if names or ids:
+            cursor.execute(
+                "SELECT user_id, username FROM users WHERE username = ANY(%s) OR user_id = ANY(%s::uuid[])",
+                (list(names), [str(i) for i in ids]),
+            )
+            for user_id, username in cursor.fetchall():
+                user_id = UUID(str(user_id))
+                self.user_ids.add(user_id)
+                self.user_by_name[username] = user_id
+        alphas = {a for a in currency_alphas if a not in self.currency_by_alpha}
+        codes = {c for c in currency_codes if c not in self.currency_codes}
+        if alphas or codes:
+            cursor.execute(
+                "SELECT numeric_code, alpha_code FROM currencies WHERE alpha_code = ANY(%s) OR numeric_code = ANY(%s)",
+                (list(alphas), list(codes)),
+            )
+            for numeric_code, alpha_code in cursor.fetchall():
+                self.currency_codes.add(numeric_code)
+                self.currency_by_alpha[alpha_code] = numeric_code

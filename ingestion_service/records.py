@@ -1,0 +1,106 @@
+"""What the service carries from Kafka to PostgreSQL: rows to upsert and refusals to record."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
+
+from payments_core.contract import MAX_MESSAGE_BYTES, Reason
+
+__all__ = ["TRANSACTION_COLUMNS", "Refusal", "Row", "Source"]
+
+# The columns the service writes, in the order of Row's fields (and of the COPY stream).
+TRANSACTION_COLUMNS = (
+    "transaction_id", "sender_id", "receiver_id", "amount", "currency_code", "transaction_date", "status",
+    "is_suspicious", "source", "import_id", "import_line",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a message was read: enough to find it again, and to commit past it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp: datetime | None
+    headers: list[tuple[str, bytes]]
+
+    @classmethod
+    def of(cls, message: Message) -> Source:
+        kind, millis = message.timestamp()
+        return cls(
+            topic=message.topic(),
+            partition=message.partition(),
+            offset=message.offset(),
+            key=message.key(),
+            value=message.value() or b"",
+            timestamp=None if kind == TIMESTAMP_NOT_AVAILABLE else datetime.fromtimestamp(millis / 1000, UTC),
+            headers=list(message.headers() or []),
+        )
+
+    def header(self, name: str) -> bytes | None:
+        return next((value for key, value in self.headers if key == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One transaction as the table holds it (fields in TRANSACTION_COLUMNS order)."""
+
+    transaction_id: UUID
+    sender_id: UUID
+    receiver_id: UUID
+    amount: Decimal
+    currency_code: int
+    transaction_date: datetime
+    status: str
+    is_suspicious: bool
+    source: str
+    import_id: UUID | None
+    import_line: int | None
+
+    def copy_line(self) -> str:
+        """The row in COPY's text format. Every field is a validated UUID, number, date, boolean or fixed word,
+        so none can hold a tab, a newline or a backslash that would need escaping."""
+        return "\t".join(_copy_text(getattr(self, name)) for name in TRANSACTION_COLUMNS) + "\n"
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A message that will not become a row, with the reasons a person needs to fix it."""
+
+    source: Source
+    reasons: list[Reason]
+    error_class: str  # what refused it: the contract, a look-up, or the database
+    transaction_id: UUID | None = None
+    import_id: UUID | None = None
+    import_line: int | None = None
+
+    def reasons_json(self) -> str:
+        return json.dumps([r.model_dump(mode="json") for r in self.reasons])
+
+    def summary(self) -> str:
+        return "; ".join(f"{r.field}: {r.message}" if r.field else r.message for r in self.reasons)
+
+    def stored_payload(self) -> bytes:
+        """The payload as kept in rejected_events: whole, or its first MAX_MESSAGE_BYTES when larger."""
+        return self.source.value[:MAX_MESSAGE_BYTES]

@@ -1,0 +1,257 @@
+"""The consume loop: read a batch, validate it, write it in one database transaction, send its refusals to the
+dead-letter topic, and only then commit its offsets.
+
+Delivery is at-least-once and the upsert is idempotent, so every transaction lands exactly once. When
+PostgreSQL (or the broker, for dead letters) is unavailable the batch is kept, the partitions are paused (the
+instance stays in its group), and the batch is retried with back-off until it goes through.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from payments_core.errors import TransientError
+from payments_core.kafka import producer_config
+
+from .dead_letter import BrokerUnavailable, DeadLetters
+from .metrics import Metrics
+from .records import Refusal, Source
+from .settings import IngestionSettings
+from .sink import DatabaseUnavailable, PostgresSink
+from .validate import Parsed, Validator
+
+__all__ = ["Batch", "IngestionService"]
+
+log = logging.getLogger("ingestion_service")
+
+# Commit errors that mean "these partitions are no longer yours": the rows are written, the next owner reads
+# the messages again, and the idempotent upsert makes that harmless.
+GROUP_MOVED_ON = {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID,
+                  KafkaError._NO_OFFSET, KafkaError._STATE}
+
+
+@dataclass
+class Batch:
+    """Messages read together, and how far their journey has gone (each stage is done once)."""
+
+    sources: list[Source]
+    parsed: list[Parsed]
+    refusals: list[Refusal]
+    read_at: float = field(default_factory=time.monotonic)
+    written: int | None = None  # rows upserted, once the database transaction has committed
+    published: bool = False  # refusals confirmed by the dead-letter topic
+
+    def offsets(self) -> list[TopicPartition]:
+        """The next offset to read on each partition the batch covers."""
+        last: dict[tuple[str, int], int] = {}
+        for s in self.sources:
+            last[(s.topic, s.partition)] = max(s.offset, last.get((s.topic, s.partition), -1))
+        return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
+
+
+class Backoff:
+    def __init__(self, first: float = 0.5, most: float = 30.0):
+        self.first, self.most, self.current = first, most, first
+
+    def next(self) -> float:
+        delay, self.current = self.current, min(self.current * 2, self.most)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.first
+
+
+class IngestionService:
+    def __init__(self, settings: IngestionSettings, *, consumer_overrides: dict | None = None,
+                 on_committed: Callable[[Batch, datetime], None] | None = None):
+        self.settings = settings
+        self.topics = [settings.payments_topic, settings.imports_topic]
+        self.metrics = Metrics()
+        self.validator = Validator(settings, settings.suspicious_amount_threshold)
+        self.sink = PostgresSink(settings.database_url, self.validator)
+        self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
+        session_ms = settings.ingestion_session_timeout_ms
+        self.consumer = Consumer({
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": settings.ingestion_group_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": session_ms,
+            "heartbeat.interval.ms": max(100, min(3000, session_ms // 3)),
+            **(consumer_overrides or {}),
+        })
+        self.on_committed = on_committed
+        self.pending: Batch | None = None
+        self.paused = False
+
+    # --- the loop ----------------------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until `stop` is set; then finish the batch in hand, commit, and leave the group."""
+        self.consumer.subscribe(self.topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._lost)
+        self.metrics.started = True
+        backoff = Backoff()
+        log.info("consuming topics=%s group=%s", ",".join(self.topics), self.settings.ingestion_group_id)
+        try:
+            while not stop.is_set():
+                if self.pending is None:
+                    self.pending = self._read()
+                    if self.pending is None:
+                        continue
+                try:
+                    self._complete(self.pending)
+                    self.pending = None
+                    backoff.reset()
+                    self._resume()
+                except TransientError as e:
+                    self._pause(e)
+                    self._wait(backoff.next(), stop)
+            self._finish_on_stop()
+        finally:
+            self.metrics.started = False
+            self.consumer.close()
+            self.sink.close()
+            log.info("stopped")
+
+    def _read(self) -> Batch | None:
+        messages = self.consumer.consume(self.settings.ingestion_batch_max_messages,
+                                         self.settings.ingestion_batch_max_wait_ms / 1000)
+        sources = []
+        for message in messages:
+            if message.error():
+                self._broker_error(message.error())
+                continue
+            sources.append(Source.of(message))
+        if not sources:
+            return None
+        parsed, refusals = [], []
+        for source in sources:
+            outcome = self.validator.parse(source)
+            (parsed if isinstance(outcome, Parsed) else refusals).append(outcome)
+        return Batch(sources, parsed, refusals)
+
+    def _complete(self, batch: Batch) -> None:
+        """Write, publish, commit: each stage once, in this order. Raises TransientError to be retried."""
+        if batch.written is None:
+            written, refusals = self.sink.write(batch.parsed, batch.refusals)
+            batch.written, batch.refusals = len(written), refusals
+            self._count(batch, written)
+        if not batch.published:
+            self.dead_letters.publish(batch.refusals)
+            batch.published = True
+        self._commit(batch)
+        committed_at = datetime.now(UTC)
+        self._observe(batch, committed_at)
+        if self.on_committed is not None:
+            self.on_committed(batch, committed_at)
+
+    def _commit(self, batch: Batch) -> None:
+        try:
+            self.consumer.commit(offsets=batch.offsets(), asynchronous=False)
+        except KafkaException as e:
+            error = e.args[0]
+            if error.code() in GROUP_MOVED_ON:
+                log.warning("offsets not committed, the group moved on (%s); the next owner reads them again",
+                            error.str())
+                return
+            raise BrokerUnavailable(f"committing offsets failed: {error.str()}") from e
+
+    # --- faults ------------------------------------------------------------------------------------------------
+
+    def _pause(self, error: TransientError) -> None:
+        if not self.paused:
+            log.warning("paused: %s; the batch is kept and retried, nothing is committed", error)
+            self.paused = True
+        self.metrics.set_database_up(not isinstance(error, DatabaseUnavailable))
+        self.consumer.pause(self.consumer.assignment())
+
+    def _resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            self.metrics.set_database_up(True)
+            self.consumer.resume(self.consumer.assignment())
+            log.info("resumed")
+
+    def _wait(self, seconds: float, stop: threading.Event) -> None:
+        """Back off while polling, which keeps the group membership and serves rebalances."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not stop.is_set() and self.pending is not None:
+            self.consumer.pause(self.consumer.assignment())  # partitions assigned meanwhile are paused too
+            message = self.consumer.poll(0.2)
+            if message is not None and not message.error():
+                # Fetched before the pause took hold: read it again after the batch in hand.
+                self.consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
+
+    def _finish_on_stop(self) -> None:
+        if self.pending is None:
+            return
+        try:
+            self._complete(self.pending)
+            self.pending = None
+        except TransientError as e:
+            log.warning("stopping with an unwritten batch (%s); it is not committed and will be read again", e)
+
+    def _broker_error(self, error: KafkaError) -> None:
+        if error.code() == KafkaError._PARTITION_EOF:
+            return
+        if error.fatal():
+            raise KafkaException(error)
+        log.warning("broker: %s", error.str())
+
+    # --- rebalances --------------------------------------------------------------------------------------------
+
+    def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.metrics.set_partitions(len(partitions))
+        log.info("assigned partitions=%s", _names(partitions))
+
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Before partitions go to another instance, write and commit what is held for them, if that can be done."""
+        if self.pending is not None and not self.paused:
+            try:
+                self._complete(self.pending)
+            except TransientError as e:
+                log.warning("revoked with an unwritten batch (%s); the next owner reads it again", e)
+        self.pending = None
+        self.metrics.set_partitions(0)
+        log.info("revoked partitions=%s", _names(partitions))
+
+    def _lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # Lost, not revoked: another instance may already own them, so nothing may be committed for them.
+        self.pending = None
+        self.metrics.set_partitions(0)
+        log.warning("lost partitions=%s; what was held is read again by their next owner", _names(partitions))
+
+    # --- counting ----------------------------------------------------------------------------------------------
+
+    def _count(self, batch: Batch, written) -> None:
+        for topic, n in Counter(s.topic for s in batch.sources).items():
+            self.metrics.consumed.labels(topic).inc(n)
+        for topic, n in Counter(source.topic for _, source in written).items():
+            self.metrics.upserted.labels(topic).inc(n)
+        for refusal in batch.refusals:
+            self.metrics.rejected.labels(refusal.source.topic, refusal.reasons[0].code).inc()
+
+    def _observe(self, batch: Batch, committed_at: datetime) -> None:
+        seconds = time.monotonic() - batch.read_at
+        self.metrics.batch_size.observe(len(batch.sources))
+        self.metrics.batch_seconds.observe(seconds)
+        for source in batch.sources:
+            if source.timestamp is not None:
+                self.metrics.end_to_end.observe((committed_at - source.timestamp).total_seconds())
+        self.metrics.last_batch_at = time.time()
+        log.info("batch messages=%d upserted=%d refused=%d partitions=%s ms=%.0f",
+                 len(batch.sources), batch.written, len(batch.refusals),
+                 _names(batch.offsets()), seconds * 1000)
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ",".join(f"{p.topic}[{p.partition}]" for p in partitions) or "-"

@@ -1,0 +1,190 @@
+"""Writes a batch to PostgreSQL in one transaction: the rows upserted by transaction_id, the refusals recorded.
+
+Rows go through COPY into a per-connection staging table, then one INSERT … ON CONFLICT DO UPDATE moves them
+into `transactions`: close to the speed of a plain COPY, and idempotent, so at-least-once delivery gives each
+transaction exactly once. An update that changes nothing is skipped, so a redelivered message leaves the row,
+and its modified_at, as they were.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import psycopg2
+from psycopg2 import errors as pg_errors
+from psycopg2.extras import execute_values, register_uuid
+from sqlalchemy.engine import make_url
+
+from payments_core.contract import Reason
+from payments_core.errors import TransientError
+
+from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
+from .validate import Parsed, Validator
+
+__all__ = ["DatabaseUnavailable", "PostgresSink"]
+
+log = logging.getLogger(__name__)
+
+STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS incoming_transactions
+    (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+"""
+
+COPY_INTO_STAGING = """
+COPY incoming_transactions (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
+                            status, is_suspicious, source, import_id, import_line) FROM STDIN
+"""
+
+_UPSERT_TAIL = """
+ON CONFLICT (transaction_id) DO UPDATE SET
+    sender_id = EXCLUDED.sender_id,
+    receiver_id = EXCLUDED.receiver_id,
+    amount = EXCLUDED.amount,
+    currency_code = EXCLUDED.currency_code,
+    transaction_date = EXCLUDED.transaction_date,
+    status = EXCLUDED.status,
+    is_suspicious = EXCLUDED.is_suspicious,
+    source = EXCLUDED.source,
+    import_id = EXCLUDED.import_id,
+    import_line = EXCLUDED.import_line
+WHERE (t.sender_id, t.receiver_id, t.amount, t.currency_code, t.transaction_date, t.status, t.is_suspicious,
+       t.source, t.import_id, t.import_line)
+    IS DISTINCT FROM
+      (EXCLUDED.sender_id, EXCLUDED.receiver_id, EXCLUDED.amount, EXCLUDED.currency_code, EXCLUDED.transaction_date,
+       EXCLUDED.status, EXCLUDED.is_suspicious, EXCLUDED.source, EXCLUDED.import_id, EXCLUDED.import_line)
+"""
+
+UPSERT_FROM_STAGING = """
+INSERT INTO transactions AS t (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
+                               status, is_suspicious, source, import_id, import_line)
+SELECT transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
+       status, is_suspicious, source, import_id, import_line
+FROM incoming_transactions
+""" + _UPSERT_TAIL
+
+UPSERT_ONE = """
+INSERT INTO transactions AS t (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
+                               status, is_suspicious, source, import_id, import_line)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+""" + _UPSERT_TAIL
+
+RECORD_REFUSALS = """
+INSERT INTO rejected_events (topic, partition, "offset", message_key, payload, payload_size, reasons,
+                             transaction_id, import_id, import_line, message_timestamp)
+VALUES %s
+ON CONFLICT ON CONSTRAINT uq_rejected_events_message DO NOTHING
+"""
+REFUSAL_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
+
+Written = tuple[Row, Source]
+
+# Errors that one row can cause (a constraint, a value out of range): the row is refused, the others written.
+ROW_ERRORS = (pg_errors.IntegrityError, pg_errors.DataError)
+
+
+class DatabaseUnavailable(TransientError):
+    """PostgreSQL cannot be reached or went away mid-batch; nothing of the batch was committed."""
+
+
+class PostgresSink:
+    def __init__(self, database_url: str, validator: Validator):
+        # libpq takes the URL as it is, once SQLAlchemy's driver suffix (postgresql+psycopg2) is removed.
+        self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.validator = validator
+        self._connection = None
+
+    def _connect(self):
+        if self._connection is None or self._connection.closed:
+            try:
+                self._connection = psycopg2.connect(self.dsn, connect_timeout=5, application_name="ingestion_service")
+            except psycopg2.OperationalError as e:
+                raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
+            register_uuid(conn_or_curs=self._connection)
+            with self._connection.cursor() as cursor:
+                cursor.execute(STAGING)
+            self._connection.commit()
+        return self._connection
+
+    def write(self, parsed: list[Parsed], refusals: list[Refusal]) -> tuple[list[Written], list[Refusal]]:
+        """Resolve, upsert and record one batch in one transaction.
+
+        Returns the rows written, with the message each came from, and every refusal (the contract's, the
+        look-ups', and the rows the database refused). Raises DatabaseUnavailable, having committed nothing,
+        when PostgreSQL is down.
+        """
+        connection = self._connect()
+        try:
+            with connection.cursor() as cursor:
+                rows, unresolved = self.validator.resolve(parsed, cursor)
+                rows = _latest_per_transaction(rows)
+                try:
+                    _upsert_all(cursor, rows)
+                    database_refusals = []
+                except ROW_ERRORS:
+                    connection.rollback()
+                    rows, database_refusals = _upsert_one_by_one(cursor, rows)
+                every_refusal = refusals + unresolved + database_refusals
+                _record(cursor, every_refusal)
+            connection.commit()
+            return rows, every_refusal
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
+            self.close()
+            raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except psycopg2.Error:
+                pass
+            self._connection = None
+
+
+def _latest_per_transaction(rows: list[tuple[Row, Source]]) -> list[tuple[Row, Source]]:
+    # Messages of one transaction share a partition, so the later one in the batch is the later version.
+    latest = {}
+    for row, source in rows:
+        latest[row.transaction_id] = (row, source)
+    return list(latest.values())
+
+
+def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> None:
+    if not rows:
+        return
+    cursor.copy_expert(COPY_INTO_STAGING, io.StringIO("".join(row.copy_line() for row, _ in rows)))
+    cursor.execute(UPSERT_FROM_STAGING)
+
+
+def _upsert_one_by_one(cursor, rows: list[tuple[Row, Source]]) -> tuple[list[tuple[Row, Source]], list[Refusal]]:
+    """Each row in a savepoint of its own: the row the database refuses is refused alone."""
+    written, refused = [], []
+    for row, source in rows:
+        cursor.execute("SAVEPOINT one_row")
+        try:
+            cursor.execute(UPSERT_ONE, tuple(getattr(row, name) for name in TRANSACTION_COLUMNS))
+            cursor.execute("RELEASE SAVEPOINT one_row")
+            written.append((row, source))
+        except ROW_ERRORS as e:
+            cursor.execute("ROLLBACK TO SAVEPOINT one_row")
+            reason = Reason(field="", code="database", message=f"the database refused the row: {_first_line(e)}")
+            log.warning("row refused by the database: topic=%s partition=%s offset=%s reason=%r",
+                        source.topic, source.partition, source.offset, reason.message)
+            refused.append(Refusal(source, [reason], type(e).__name__, transaction_id=row.transaction_id,
+                                   import_id=row.import_id, import_line=row.import_line))
+    return written, refused
+
+
+def _record(cursor, refusals: list[Refusal]) -> None:
+    if not refusals:
+        return
+    values = [
+        (r.source.topic, r.source.partition, r.source.offset, r.source.key, psycopg2.Binary(r.stored_payload()),
+         len(r.source.value), r.reasons_json(), r.transaction_id, r.import_id, r.import_line, r.source.timestamp)
+        for r in refusals
+    ]
+    execute_values(cursor, RECORD_REFUSALS, values, template=REFUSAL_TEMPLATE)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

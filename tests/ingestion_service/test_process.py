@@ -1,0 +1,193 @@
+"""`payments ingest` as a process: stopping cleanly, surviving kill -9, sharing partitions, metrics over HTTP."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import func, select, text
+
+from payments_core.db.models import Transaction
+from payments_core.servers import free_port
+from tests.conftest import produce, wait_until
+
+from .events import USERS, message, payment
+
+
+class Ingest:
+    """`payments ingest` in a process of its own, configured from the test's settings."""
+
+    def __init__(self, settings, tmp_path, name="ingest", http_port=0):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_", "INGESTION_"))}
+        for field, value in settings.model_dump().items():
+            env[field.upper()] = str(value)
+        env["INGESTION_HTTP_PORT"] = str(http_port)
+        self.log_path = tmp_path / f"{name}.log"
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "payments_core.cli", "ingest"], env=env,
+                                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def signal(self, sig) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout=60) -> int:
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def transactions(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(Transaction))
+
+
+def varied_payments(n: int) -> list[dict]:
+    """n payments between different seed users, amounts and statuses, each with its own id."""
+    return [
+        payment(sender_id=str(USERS[i % 300].user_id), receiver_id=str(USERS[(i + 1) % 300].user_id),
+                amount=f"{(i % 900_000) + 1}.{i % 100:02d}", status=("pending", "completed", "failed")[i % 3])
+        for i in range(n)
+    ]
+
+
+def test_sigterm_finishes_the_batch_commits_and_exits_0(ingestion_settings, engine, tmp_path):
+    events = varied_payments(2000)
+    produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic,
+            [message(e) for e in events])
+    ingest = Ingest(ingestion_settings, tmp_path)
+    try:
+        wait_until(lambda: transactions(engine) > 0, message="a first batch")
+        ingest.signal(signal.SIGTERM)
+        status = ingest.wait()
+    finally:
+        ingest.kill()
+
+    assert status == 0, ingest.log()
+    assert "stopped" in ingest.log()
+    with engine.connect() as conn:
+        written = conn.scalar(select(func.count()).select_from(Transaction))
+    # What it wrote it also committed: a second run reads only the rest and ends with every payment once.
+    again = Ingest(ingestion_settings, tmp_path, name="again")
+    try:
+        wait_until(lambda: transactions(engine) == len(events), message="every payment")
+    finally:
+        again.signal(signal.SIGTERM)
+        again.wait()
+    assert written > 0
+
+
+def test_kill_9_in_the_middle_of_50000_events_then_restart_gives_exactly_50000_right_rows(
+    ingestion_settings, engine, tmp_path
+):
+    events = varied_payments(50_000)
+    produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic,
+            [message(e) for e in events])
+    first = Ingest(ingestion_settings, tmp_path, name="first")
+    try:
+        wait_until(lambda: transactions(engine) >= 10_000, timeout=120, message="10,000 rows")
+        first.process.send_signal(signal.SIGKILL)
+        first.wait()
+        at_kill = transactions(engine)
+    finally:
+        first.kill()
+    assert at_kill < 50_000, "killed in the middle"
+
+    second = Ingest(ingestion_settings, tmp_path, name="second")
+    try:
+        wait_until(lambda: transactions(engine) >= 50_000, timeout=180, message="50,000 rows")
+    finally:
+        second.signal(signal.SIGTERM)
+        second.wait()
+
+    with engine.connect() as conn:
+        stored = {str(r.transaction_id): (r.sender_id, r.receiver_id, r.amount, r.status)
+                  for r in conn.execute(select(Transaction))}
+    expected = {e["transaction_id"]: (uuid.UUID(e["sender_id"]), uuid.UUID(e["receiver_id"]), Decimal(e["amount"]),
+                                      e["status"]) for e in events}
+    assert len(stored) == 50_000
+    assert stored == expected
+
+
+def test_two_instances_share_the_partitions_and_one_takes_over_when_the_other_dies(
+    ingestion_settings, engine, tmp_path
+):
+    ports = free_port(), free_port()
+    a = Ingest(ingestion_settings, tmp_path, name="a", http_port=ports[0])
+    b = Ingest(ingestion_settings, tmp_path, name="b", http_port=ports[1])
+    try:
+        wait_until(lambda: all(_health(p).get("assigned_partitions", 0) > 0 for p in ports), timeout=60,
+                   message="both instances owning partitions")
+        first = varied_payments(3000)
+        produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic,
+                [message(e) for e in first])
+        wait_until(lambda: transactions(engine) == 3000, timeout=60, message="3000 rows")
+        shares = [_consumed(p) for p in ports]
+        assert all(share > 0 for share in shares), f"each instance wrote part: {shares}"
+
+        b.kill()
+        wait_until(lambda: _health(ports[0]).get("assigned_partitions") == 6, timeout=60,
+                   message="the survivor owning all 6 partitions")
+        second = varied_payments(2000)
+        produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic,
+                [message(e) for e in second])
+        wait_until(lambda: transactions(engine) == 5000, timeout=60, message="5000 rows")
+    finally:
+        for instance in (a, b):
+            instance.kill()
+
+
+def test_health_and_metrics_are_served_over_http(ingestion_settings, engine, tmp_path):
+    port = free_port()
+    ingest = Ingest(ingestion_settings, tmp_path, http_port=port)
+    try:
+        wait_until(lambda: _health(port).get("status") == "ok", message="healthy")
+        produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic,
+                [message(payment()), (b"k", b"not json")])
+        wait_until(lambda: 'reason="not_json"' in _metrics(port), message="the refusal counted")
+        metrics = _metrics(port)
+    finally:
+        ingest.signal(signal.SIGTERM)
+        ingest.wait()
+
+    assert f'payments_ingest_rows_upserted_total{{topic="{ingestion_settings.payments_topic}"}} 1.0' in metrics
+    assert f'payments_ingest_messages_consumed_total{{topic="{ingestion_settings.payments_topic}"}} 2.0' in metrics
+    assert "payments_ingest_end_to_end_seconds_count 2.0" in metrics
+    assert "payments_ingest_database_up 1.0" in metrics
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM rejected_events")) == 1
+
+
+def _health(port) -> dict:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as e:
+        return json.load(e)
+    except OSError:
+        return {}
+
+
+def _metrics(port) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
+
+
+def _consumed(port) -> float:
+    total = 0.0
+    for line in _metrics(port).splitlines():
+        if line.startswith("payments_ingest_rows_upserted_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
