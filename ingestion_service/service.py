@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from payments_core.errors import TransientError
-from payments_core.kafka import producer_config
+from payments_core.kafka import CLIENT_LOG, producer_config
 
 from .dead_letter import BrokerUnavailable, DeadLetters
 from .metrics import Metrics
@@ -87,6 +87,7 @@ class IngestionService:
             "auto.offset.reset": "earliest",
             "session.timeout.ms": session_ms,
             "heartbeat.interval.ms": max(100, min(3000, session_ms // 3)),
+            "logger": CLIENT_LOG,
             **(consumer_overrides or {}),
         })
         self.on_committed = on_committed

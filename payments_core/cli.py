@@ -114,6 +114,7 @@ def _add_service_commands() -> None:
 
 
 _add_service_commands()
+cli.add_command(importlib.import_module("payments_core.console").command)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ Every message is keyed by its transaction_id, so all versions of one transaction
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from payments_core.errors import ServerStartError
 from payments_core.settings import KafkaSettings, TopicSettings
 
 __all__ = [
+    "CLIENT_LOG",
     "admin_client",
     "ensure_topics",
     "platform_topics",
@@ -33,10 +35,15 @@ def _hosts(bootstrap_servers: str) -> list[tuple[str, int]]:
     return hosts
 
 
+# librdkafka's own messages go through Python's logging, like the rest of a service's log.
+CLIENT_LOG = logging.getLogger("kafka.client")
+
+
 def producer_config(settings: KafkaSettings, **overrides) -> dict:
     """A producer that never loses or reorders an acknowledged message: all replicas, idempotent."""
     return {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "logger": CLIENT_LOG,
         "acks": "all",
         "enable.idempotence": True,
         "linger.ms": 5,

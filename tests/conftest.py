@@ -165,8 +165,11 @@ def produce(bootstrap, topic, messages, headers=None):
     assert producer.flush(30) == 0 and not failures, failures
 
 
-def read_topic(bootstrap, topic, count, timeout=30.0):
-    """Read `count` messages from the start of `topic` (counting what arrives, never trusting watermarks)."""
+def read_topic(bootstrap, topic, count, timeout=30.0, then_wait=0.0):
+    """Read `count` messages from the start of `topic` (counting what arrives, never trusting watermarks).
+
+    With `then_wait`, go on reading that many seconds more and fail if anything else arrives.
+    """
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": _unique("reader"),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
                          "session.timeout.ms": 2000, "heartbeat.interval.ms": 500})
@@ -178,9 +181,12 @@ def read_topic(bootstrap, topic, count, timeout=30.0):
             for message in consumer.consume(count - len(found), 0.5):
                 if not message.error():
                     found.append(message)
+        settle = time.monotonic() + then_wait
+        while time.monotonic() < settle:
+            found += [m for m in consumer.consume(10, 0.2) if not m.error()]
     finally:
         consumer.close()
-    assert len(found) == count, f"read {len(found)} of {count} messages from {topic}"
+    assert len(found) == count, f"read {len(found)} messages from {topic}, expected {count}"
     return found
 
 
