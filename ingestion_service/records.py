@@ -21,7 +21,8 @@ TRANSACTION_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, which costs on the hot path.
+@dataclass(slots=True)
 class Source:
     """Where a message was read: enough to find it again, and to commit past it."""
 
@@ -47,10 +48,12 @@ class Source:
         )
 
     def header(self, name: str) -> bytes | None:
+        if not self.headers:  # most messages have none
+            return None
         return next((value for key, value in self.headers if key == name), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Row:
     """One transaction as the table holds it (fields in TRANSACTION_COLUMNS order)."""
 
@@ -67,24 +70,20 @@ class Row:
     import_line: int | None
 
     def copy_line(self) -> str:
-        """The row in COPY's text format. Every field is a validated UUID, number, date, boolean or fixed word,
-        so none can hold a tab, a newline or a backslash that would need escaping."""
-        return "\t".join(_copy_text(getattr(self, name)) for name in TRANSACTION_COLUMNS) + "\n"
+        """The row in COPY's text format, columns in TRANSACTION_COLUMNS order. Every field is a validated UUID,
+        number, date, boolean or fixed word, so none can hold a tab, newline or backslash that needs escaping."""
+        return (
+            f"{self.transaction_id}\t{self.sender_id}\t{self.receiver_id}\t{self.amount:f}\t{self.currency_code}\t"
+            f"{self.transaction_date.isoformat()}\t{self.status}\t{'t' if self.is_suspicious else 'f'}\t"
+            f"{self.source}\t{_or_null(self.import_id)}\t{_or_null(self.import_line)}\n"
+        )
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def _or_null(value) -> str:
+    return r"\N" if value is None else str(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refusal:
     """A message that will not become a row, with the reasons a person needs to fix it."""
 

@@ -1,9 +1,10 @@
 """The consume loop: read a batch, validate it, write it in one database transaction, send its refusals to the
 dead-letter topic, and only then commit its offsets.
 
-Delivery is at-least-once and the upsert is idempotent, so every transaction lands exactly once. When
-PostgreSQL (or the broker, for dead letters) is unavailable the batch is kept, the partitions are paused (the
-instance stays in its group), and the batch is retried with back-off until it goes through.
+Delivery is at-least-once and the upsert is idempotent, so every transaction lands exactly once. While one batch
+is written (on a writer thread: the database works while Python parses), the next one is read and parsed; batches
+are written and committed strictly in order. When PostgreSQL (or the broker, for dead letters) is unavailable, the
+batches are kept, the partitions paused (the instance stays in its group), and the oldest is retried with back-off.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -38,6 +40,12 @@ GROUP_MOVED_ON = {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATIO
                   KafkaError._NO_OFFSET, KafkaError._STATE}
 
 
+# One batch written while the next is read: enough to keep both the database and Python busy.
+MAX_HELD = 2
+# How long a read waits when a batch is being written: short, so that the written one is committed promptly.
+READ_WHILE_WRITING_S = 0.02
+
+
 @dataclass
 class Batch:
     """Messages read together, and how far their journey has gone (each stage is done once)."""
@@ -48,6 +56,7 @@ class Batch:
     read_at: float = field(default_factory=time.monotonic)
     written: int | None = None  # rows upserted, once the database transaction has committed
     published: bool = False  # refusals confirmed by the dead-letter topic
+    future: Future | None = None  # the write in progress on the writer thread
 
     def offsets(self) -> list[TopicPartition]:
         """The next offset to read on each partition the batch covers."""
@@ -91,41 +100,51 @@ class IngestionService:
             **(consumer_overrides or {}),
         })
         self.on_committed = on_committed
-        self.pending: Batch | None = None
+        # The only thread that touches the database connection and the dead-letter producer.
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-writer")
+        self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
         self.paused = False
 
     # --- the loop ----------------------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until `stop` is set; then finish the batch in hand, commit, and leave the group."""
+        """Consume until `stop` is set; then finish the batches in hand, commit, and leave the group."""
         self.consumer.subscribe(self.topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._lost)
         self.metrics.started = True
         backoff = Backoff()
         log.info("consuming topics=%s group=%s", ",".join(self.topics), self.settings.ingestion_group_id)
         try:
             while not stop.is_set():
-                if self.pending is None:
-                    self.pending = self._read()
-                    if self.pending is None:
-                        continue
-                try:
-                    self._complete(self.pending)
-                    self.pending = None
-                    backoff.reset()
-                    self._resume()
-                except TransientError as e:
-                    self._pause(e)
-                    self._wait(backoff.next(), stop)
-            self._finish_on_stop()
+                self._step(backoff, stop)
+            self._flush_held("stopping")
         finally:
             self.metrics.started = False
             self.consumer.close()
+            self.writer.shutdown(wait=True)
             self.sink.close()
             log.info("stopped")
 
-    def _read(self) -> Batch | None:
-        messages = self.consumer.consume(self.settings.ingestion_batch_max_messages,
-                                         self.settings.ingestion_batch_max_wait_ms / 1000)
+    def _step(self, backoff: Backoff, stop: threading.Event) -> None:
+        if self.held and self.held[0].future is None:
+            self.held[0].future = self.writer.submit(self._write, self.held[0])
+        if len(self.held) < MAX_HELD and not self.paused:
+            batch = self._read(READ_WHILE_WRITING_S if self.held else self.settings.ingestion_batch_max_wait_ms / 1000)
+            if batch is not None:
+                self.held.append(batch)
+        if not self.held:
+            return
+        oldest = self.held[0]
+        if oldest.future is not None and (oldest.future.done() or len(self.held) == MAX_HELD or self.paused):
+            try:
+                self._finish(oldest)
+                backoff.reset()
+                self._resume()
+            except TransientError as e:
+                self._pause(e)
+                self._wait(backoff.next(), stop)
+
+    def _read(self, timeout: float) -> Batch | None:
+        messages = self.consumer.consume(self.settings.ingestion_batch_max_messages, timeout)
         sources = []
         for message in messages:
             if message.error():
@@ -140,8 +159,8 @@ class IngestionService:
             (parsed if isinstance(outcome, Parsed) else refusals).append(outcome)
         return Batch(sources, parsed, refusals)
 
-    def _complete(self, batch: Batch) -> None:
-        """Write, publish, commit: each stage once, in this order. Raises TransientError to be retried."""
+    def _write(self, batch: Batch) -> None:
+        """On the writer thread: the database transaction, then the dead letters; each stage once."""
         if batch.written is None:
             written, refusals = self.sink.write(batch.parsed, batch.refusals)
             batch.written, batch.refusals = len(written), refusals
@@ -149,11 +168,40 @@ class IngestionService:
         if not batch.published:
             self.dead_letters.publish(batch.refusals)
             batch.published = True
+
+    def _finish(self, batch: Batch) -> None:
+        """Wait for the oldest batch's write, commit its offsets, let it go. Raises TransientError to retry."""
+        try:
+            batch.future.result()
+        except TransientError:
+            batch.future = None  # written again, from the stage that failed, on the next step
+            raise
         self._commit(batch)
+        self.held.popleft()
         committed_at = datetime.now(UTC)
         self._observe(batch, committed_at)
         if self.on_committed is not None:
             self.on_committed(batch, committed_at)
+
+    def _flush_held(self, why: str) -> None:
+        """Write and commit every held batch, in order; what cannot be written now is left to be read again."""
+        while self.held:
+            oldest = self.held[0]
+            if oldest.future is None:
+                oldest.future = self.writer.submit(self._write, oldest)
+            try:
+                self._finish(oldest)
+            except TransientError as e:
+                log.warning("%s with %d unwritten batches (%s); not committed, they will be read again",
+                            why, len(self.held), e)
+                self._drop_held()
+                return
+
+    def _drop_held(self) -> None:
+        for batch in self.held:
+            if batch.future is not None:
+                batch.future.exception()  # a write in progress ends before its batch is forgotten
+        self.held.clear()
 
     def _commit(self, batch: Batch) -> None:
         try:
@@ -185,21 +233,12 @@ class IngestionService:
     def _wait(self, seconds: float, stop: threading.Event) -> None:
         """Back off while polling, which keeps the group membership and serves rebalances."""
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not stop.is_set() and self.pending is not None:
+        while time.monotonic() < deadline and not stop.is_set() and self.held:
             self.consumer.pause(self.consumer.assignment())  # partitions assigned meanwhile are paused too
             message = self.consumer.poll(0.2)
             if message is not None and not message.error():
-                # Fetched before the pause took hold: read it again after the batch in hand.
+                # Fetched before the pause took hold: read it again after the batches in hand.
                 self.consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
-
-    def _finish_on_stop(self) -> None:
-        if self.pending is None:
-            return
-        try:
-            self._complete(self.pending)
-            self.pending = None
-        except TransientError as e:
-            log.warning("stopping with an unwritten batch (%s); it is not committed and will be read again", e)
 
     def _broker_error(self, error: KafkaError) -> None:
         if error.code() == KafkaError._PARTITION_EOF:
@@ -216,21 +255,18 @@ class IngestionService:
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Before partitions go to another instance, write and commit what is held for them, if that can be done."""
-        if self.pending is not None and not self.paused:
-            try:
-                self._complete(self.pending)
-            except TransientError as e:
-                log.warning("revoked with an unwritten batch (%s); the next owner reads it again", e)
-        self.pending = None
+        if self.paused:
+            self._drop_held()
+        else:
+            self._flush_held("revoked")
         self.metrics.set_partitions(0)
         log.info("revoked partitions=%s", _names(partitions))
 
     def _lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Lost, not revoked: another instance may already own them, so nothing may be committed for them.
-        self.pending = None
+        self._drop_held()
         self.metrics.set_partitions(0)
         log.warning("lost partitions=%s; what was held is read again by their next owner", _names(partitions))
-
     # --- counting ----------------------------------------------------------------------------------------------
 
     def _count(self, batch: Batch, written) -> None:

@@ -97,7 +97,11 @@ class PostgresSink:
     def _connect(self):
         if self._connection is None or self._connection.closed:
             try:
-                self._connection = psycopg2.connect(self.dsn, connect_timeout=5, application_name="ingestion_service")
+                # A statement that hangs (a network cut, a lock) fails after a minute instead of stalling the service.
+                self._connection = psycopg2.connect(
+                    self.dsn, connect_timeout=5, application_name="ingestion_service", keepalives=1,
+                    keepalives_idle=10, keepalives_interval=5, keepalives_count=3, options="-c statement_timeout=60000",
+                )
             except psycopg2.OperationalError as e:
                 raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
             register_uuid(conn_or_curs=self._connection)
@@ -145,14 +149,17 @@ def _latest_per_transaction(rows: list[tuple[Row, Source]]) -> list[tuple[Row, S
     # Messages of one transaction share a partition, so the later one in the batch is the later version.
     latest = {}
     for row, source in rows:
-        latest[row.transaction_id] = (row, source)
+        latest[row.transaction_id.int] = (row, source)  # the int hashes in C; a UUID hashes in Python
     return list(latest.values())
 
 
 def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> None:
     if not rows:
         return
-    cursor.copy_expert(COPY_INTO_STAGING, io.StringIO("".join(row.copy_line() for row, _ in rows)))
+    data = "".join(row.copy_line() for row, _ in rows)
+    # One read of the whole buffer: psycopg2 reads 8 KB at a time by default, and each read has to win the GIL
+    # back from the thread parsing the next batch, which made COPY wait more than it worked.
+    cursor.copy_expert(COPY_INTO_STAGING, io.StringIO(data), size=len(data) + 1)
     cursor.execute(UPSERT_FROM_STAGING)
 
 

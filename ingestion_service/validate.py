@@ -21,7 +21,7 @@ __all__ = ["SOURCE_HEADER", "Parsed", "Validator"]
 SOURCE_HEADER = "payments-source"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Parsed:
     source: Source
     event: PaymentEvent | ImportRowEvent

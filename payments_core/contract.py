@@ -117,13 +117,18 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number in JSON")
 
 
+# One decoder for every message: json.loads with options would build a new one per call.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+_BOM = b"\xef\xbb\xbf"
+
+
 def parse(model: type[Event], raw: bytes | str) -> Event:
     """Validate one message against `model`.
 
     Raises ContractError, never anything else, for a message that is empty, too large, not UTF-8, not JSON,
     not an object, or whose fields do not meet the model.
     """
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():
         raise ContractError([Reason(field="", code="empty", message="the message is empty")])
     if len(raw) > MAX_MESSAGE_BYTES:
         raise ContractError(
@@ -131,12 +136,13 @@ def parse(model: type[Event], raw: bytes | str) -> Event:
                     message=f"the message is {len(raw)} bytes; at most {MAX_MESSAGE_BYTES} are accepted")]
         )
     try:
-        # Decoded here because json.loads would guess UTF-16 or UTF-32 from the bytes; a UTF-8 BOM is forgiven.
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+        # Decoded here because json.loads would guess UTF-16 or UTF-32 from the bytes; a UTF-8 BOM is forgiven
+        # (stripped by hand: the utf-8-sig codec is written in Python and was the slowest step of parsing).
+        text = (raw[3:] if raw.startswith(_BOM) else raw).decode() if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
         raise ContractError([Reason(field="", code="not_utf8", message="the message is not UTF-8 text")]) from None
     try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        data = _DECODER.decode(text.lstrip("\ufeff"))
     except ValueError as e:
         reason = Reason(field="", code="not_json", message=f"the message is not valid JSON ({e})")
         raise ContractError([reason]) from None

@@ -1,0 +1,280 @@
+"""Ingestion speed: sustained events per second from Kafka to committed rows, against a plain COPY of the same
+rows into the same table in the same run, for both topics; and end-to-end latency at a steady rate.
+
+Throughput runs the real command, `payments ingest`, as 1 and as 2 processes in one consumer group (this machine
+has 2 cores), and counts committed rows in PostgreSQL from the first to the last. Latency runs the service in
+this process, which sees each message's Kafka timestamp and the moment its batch committed.
+
+Starts a Tansu broker on a free port, and uses fresh databases on the PostgreSQL of BENCH_DATABASE_URL
+(default postgresql://postgres@127.0.0.1:5432/postgres), migrated and seeded.
+Run: .venv/bin/python bench/ingestion.py [--events 200000] [--rate 1000] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from confluent_kafka import Producer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from ingestion_service.records import Row
+from ingestion_service.service import IngestionService
+from ingestion_service.settings import IngestionSettings
+from ingestion_service.sink import COPY_INTO_STAGING
+from payments_core.db.connect import make_engine
+from payments_core.db.seed import seed_users
+from payments_core.kafka import ensure_topics
+from payments_core.servers import free_port, start_tansu
+from payments_core.setup import migrate_and_seed
+
+USERS = seed_users()
+STATUSES = ("pending", "completed", "failed")
+CURRENCIES = {"USD": 840, "EUR": 978, "GBP": 826, "JPY": 392}
+
+
+def payment_events(n: int, rng: random.Random) -> list[tuple[bytes, bytes]]:
+    messages = []
+    for _ in range(n):
+        sender, receiver = rng.sample(USERS, 2)
+        tid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        messages.append((tid.encode(), json.dumps({
+            "transaction_id": tid, "sender_id": str(sender.user_id), "receiver_id": str(receiver.user_id),
+            "amount": rng.randint(100, 1_200_000) / 100, "currency_code": rng.choice(list(CURRENCIES.values())),
+            "timestamp": datetime.now(UTC).isoformat(), "status": rng.choice(STATUSES),
+        }).encode()))
+    return messages
+
+
+def import_events(n: int, rng: random.Random) -> list[tuple[bytes, bytes]]:
+    import_id = str(uuid.uuid4())
+    messages = []
+    for line in range(2, n + 2):
+        sender, receiver = rng.sample(USERS, 2)
+        tid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        amount = rng.randint(100, 1_200_000) / 100
+        messages.append((tid.encode(), json.dumps({
+            "username_sender": sender.username, "username_receiver": receiver.username, "amount": f"{amount:.2f}",
+            "currency": rng.choice(list(CURRENCIES)), "transaction_date": "2025-07-07 01:42:05 UTC",
+            "status": rng.choice(STATUSES), "transaction_id": tid, "import_id": import_id,
+            "source_file": "bench.csv", "line_number": line, "is_suspicious": amount > 8000,
+        }).encode()))
+    return messages
+
+
+def produce(bootstrap: str, topic: str, messages) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.num.messages": 10000,
+                         "queue.buffering.max.messages": 1_000_000})
+    for key, value in messages:
+        producer.produce(topic, key=key, value=value)
+        producer.poll(0)
+    assert producer.flush(120) == 0
+
+
+class Database:
+    """Fresh databases on the benchmark's server, dropped at the end."""
+
+    def __init__(self, server_url: str):
+        self.server_url = server_url
+        self.admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def fresh(self) -> str:
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))  # a name made here, not data
+        self.names.append(name)
+        url = make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+        migrate_and_seed(url)
+        return url
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def settings_for(bootstrap: str, database_url: str, **changes) -> IngestionSettings:
+    tag = uuid.uuid4().hex[:8]
+    return IngestionSettings(
+        kafka_bootstrap_servers=bootstrap, database_url=database_url, payments_topic=f"payments-{tag}",
+        imports_topic=f"imports-{tag}", dlq_topic=f"dlq-{tag}", ingestion_group_id=f"bench-{tag}",
+        ingestion_session_timeout_ms=2000, ingestion_http_port=0, _env_file=None, **changes,
+    )
+
+
+def ingest(settings: IngestionSettings, expected: int, on_batch=None, timeout: float = 600) -> dict:
+    """Run the service until `expected` messages are committed; timings from the first read to the last commit."""
+    state = {"messages": 0, "first_read": None, "last_commit": None, "rows": []}
+    done = threading.Event()
+
+    def committed(batch, committed_at):
+        state["first_read"] = state["first_read"] or batch.read_at
+        state["messages"] += len(batch.sources)
+        state["last_commit"] = time.monotonic()
+        if on_batch:
+            on_batch(batch, committed_at)
+        if state["messages"] >= expected:
+            done.set()
+
+    service = IngestionService(settings, on_committed=committed)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    finished = done.wait(timeout)
+    stop.set()
+    thread.join(60)
+    if not finished:
+        raise SystemExit(f"only {state['messages']} of {expected} messages committed within {timeout:.0f} s")
+    state["seconds"] = state["last_commit"] - state["first_read"]
+    return state
+
+
+def copy_rate(database_url: str, rows: list[Row]) -> float:
+    """Rows per second of one plain COPY of `rows` into `transactions` (same table, indexes and foreign keys)."""
+    import psycopg2
+
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    data = "".join(r.copy_line() for r in rows)
+    connection = psycopg2.connect(dsn)
+    try:
+        with connection.cursor() as cursor:
+            start = time.perf_counter()
+            cursor.copy_expert(COPY_INTO_STAGING.replace("incoming_transactions", "transactions"), io.StringIO(data))
+            connection.commit()
+            return len(rows) / (time.perf_counter() - start)
+    finally:
+        connection.close()
+
+
+def rows_of(database_url: str) -> list[Row]:
+    """The rows as the service wrote them, to COPY the very same data."""
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        result = conn.execute(text(
+            "SELECT transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date, status, "
+            "is_suspicious, source, import_id, import_line FROM transactions"))
+        rows = [Row(*r) for r in result]
+    engine.dispose()
+    return rows
+
+
+def ingest_processes(settings: IngestionSettings, expected: int, instances: int, timeout: float = 600) -> float:
+    """Events per second of `instances` `payments ingest` processes, from the first committed row to the last."""
+    env = {**os.environ, **{name.upper(): str(value) for name, value in settings.model_dump().items()}}
+    processes = [subprocess.Popen([sys.executable, "-m", "payments_core.cli", "ingest"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(instances)]
+    engine = make_engine(settings.database_url)
+    first = None
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                count = conn.scalar(text("SELECT count(*) FROM transactions"))
+            now = time.perf_counter()
+            if count and first is None:
+                first = (now, count)
+            if count >= expected:
+                return (count - first[1]) / (now - first[0])
+            time.sleep(0.05)
+        raise SystemExit(f"only {count} of {expected} rows within {timeout:.0f} s")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+        engine.dispose()
+
+
+def throughput(bootstrap: str, databases: Database, topic_kind: str, n: int, instances: int) -> None:
+    rng = random.Random(11)
+    url = databases.fresh()
+    settings = settings_for(bootstrap, url)
+    topic = settings.payments_topic if topic_kind == "payments" else settings.imports_topic
+    ensure_topics(bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 6)
+    messages = payment_events(n, rng) if topic_kind == "payments" else import_events(n, rng)
+    produce(bootstrap, topic, messages)
+    ingest_rate = ingest_processes(settings, n, instances)
+    copied = copy_rate(databases.fresh(), rows_of(url))
+    print(f"{topic_kind:<9} {n:>9,} events  {instances} instance{'s' if instances > 1 else ' '}  "
+          f"ingestion {ingest_rate:>8,.0f} events/s   plain COPY {copied:>8,.0f} rows/s   "
+          f"ingestion/COPY {ingest_rate / copied:.2f}")
+
+
+def latency(bootstrap: str, databases: Database, rate: int, seconds: int) -> None:
+    settings = settings_for(bootstrap, databases.fresh())
+    ensure_topics(bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 6)
+    total = rate * seconds
+    samples: list[float] = []
+
+    def measured(batch, committed_at):
+        samples.extend((committed_at - s.timestamp).total_seconds() for s in batch.sources if s.timestamp)
+
+    def steady_producer():
+        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1})
+        rng = random.Random(5)
+        start = time.monotonic()
+        for i in range(total):
+            wait = start + i / rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            (key, value), = payment_events(1, rng)
+            producer.produce(settings.payments_topic, key=key, value=value)
+            producer.poll(0)
+        producer.flush(30)
+
+    # The producer starts once the service has joined its group and committed a first event: the latency
+    # measured is the steady state, not the group join.
+    producer_thread = threading.Thread(target=steady_producer, daemon=True)
+    service_started = threading.Event()
+
+    def start_producing(batch, committed_at):
+        if not service_started.is_set():
+            service_started.set()
+            producer_thread.start()
+        measured(batch, committed_at)
+
+    produce(bootstrap, settings.payments_topic, payment_events(1, random.Random(1)))
+    ingest(settings, total + 1, on_batch=start_producing, timeout=seconds * 4 + 120)
+    samples = sorted(samples[1:])
+    p50 = statistics.median(samples) * 1000
+    p99 = samples[int(len(samples) * 0.99) - 1] * 1000
+    print(f"latency at a steady {rate:,} events/s for {seconds} s ({len(samples):,} events): "
+          f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (produced -> committed)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    broker = start_tansu("127.0.0.1", free_port(), Path(tempfile.mkdtemp()) / "logs")
+    databases = Database(server)
+    try:
+        print(f"2 cores; Tansu broker, PostgreSQL at {make_url(server).host or 'socket'}; topics of 6 partitions")
+        for kind in ("payments", "imports"):
+            for instances in (1, 2):
+                throughput(broker.address, databases, kind, args.events, instances)
+        latency(broker.address, databases, args.rate, args.seconds)
+    finally:
+        databases.drop_all()
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
