@@ -6,19 +6,17 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from payments_core.settings import DatabaseSettings, KafkaSettings, TopicSettings
+from payments_core.settings import DatabaseSettings, KafkaSettings, ServicePorts, TopicSettings
 
 __all__ = ["IngestionSettings"]
 
 
-class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings):
+class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServicePorts):
     ingestion_group_id: str = Field("payments-ingestion", min_length=1, description="Kafka consumer group")
     # A batch is written when it holds this many messages or has waited this long, whichever comes first.
     ingestion_batch_max_messages: int = Field(5000, ge=1, le=100_000)
     ingestion_batch_max_wait_ms: int = Field(100, ge=1, le=60_000)
     # How long the group waits for a silent instance before moving its partitions to the others.
     ingestion_session_timeout_ms: int = Field(10_000, ge=1000, le=300_000)
-    # Health and Prometheus metrics: GET /health, GET /metrics. 0 turns the endpoint off.
-    ingestion_http_port: int = Field(8081, ge=0, le=65535)
     # Payments on payments-events above it are marked suspicious, as the importer marks CSV rows.
     suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)

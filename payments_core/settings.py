@@ -22,6 +22,7 @@ __all__ = [
     "ImporterSettings",
     "KafkaSettings",
     "S3Settings",
+    "ServicePorts",
     "SetupSettings",
     "StackSettings",
     "TopicSettings",
@@ -74,9 +75,16 @@ class SetupSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings):
     """What `payments setup` prepares: topics, schema, seed data and bucket."""
 
 
-class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings):
-    suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)
+class ServicePorts(_FromEnvironment):
+    """Where the services listen: the importer's web page, the ingestion service's health and metrics."""
+
     importer_port: int = Field(5050, ge=1, le=65535)
+    # GET /health and GET /metrics of the ingestion service; 0 turns the endpoint off.
+    ingestion_http_port: int = Field(8081, ge=0, le=65535)
+
+
+class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, ServicePorts):
+    suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)
 
 
 class StackSettings(ImporterSettings):

@@ -12,6 +12,9 @@ import os
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,14 +36,30 @@ from payments_core.servers import (
 from payments_core.settings import StackSettings
 from payments_core.setup import create_bucket, create_topics, migrate_and_seed
 
-__all__ = ["SERVICES", "Stack", "run"]
+__all__ = ["SERVICES", "Service", "Stack", "run"]
 
-# The platform's services, started by the stack once their package exists: (package, command after `payments`).
+@dataclass(frozen=True)
+class Service:
+    """A service the stack starts once its package exists: `payments <command>`, ready when `health` answers."""
+
+    package: str
+    command: list[str]
+    health: Callable[[StackSettings], str] | None = None  # a URL that answers 200 once the service is ready
+
+
 SERVICES = [
-    ("ingestion_service", ["ingest"]),
-    ("csv_importer", ["importer"]),
-    ("data_generator", ["generate"]),
+    Service("ingestion_service", ["ingest"], lambda s: f"http://127.0.0.1:{s.ingestion_http_port}/health"),
+    Service("csv_importer", ["importer"], lambda s: f"http://127.0.0.1:{s.importer_port}/health"),
+    Service("data_generator", ["generate"]),
 ]
+
+
+def answers_200(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 @dataclass
@@ -99,13 +118,15 @@ class Stack:
         return {**os.environ, "DATABASE_URL": self.database_url}
 
     def start_services(self) -> None:
-        for package, command in SERVICES:
-            if importlib.util.find_spec(package) is None:
+        for service in SERVICES:
+            if importlib.util.find_spec(service.package) is None:
                 continue
-            argv = [sys.executable, "-m", "payments_core.cli", *command]
-            self.log(f"starting {package}")
+            argv = [sys.executable, "-m", "payments_core.cli", *service.command]
+            url = service.health(self.settings) if service.health else None
+            self.log(f"starting {service.package}" + (f", waiting for {url}" if url else ""))
             self.children.append(
-                start_process(package, argv, package, self.state_dir / "logs", ready=lambda: True,
+                start_process(service.package, argv, url or service.package, self.state_dir / "logs",
+                              ready=(lambda u=url: answers_200(u)) if url else (lambda: True),
                               env=self.service_environment())
             )
 
@@ -119,6 +140,8 @@ class Stack:
             f"  S3_ENDPOINT_URL={s.s3_endpoint_url}  S3_BUCKET={s.s3_bucket}",
             f"  topics: {s.payments_topic}, {s.imports_topic}, {s.dlq_topic}",
         ]
+        if importlib.util.find_spec("ingestion_service") is not None:
+            lines.append(f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics")
         if importlib.util.find_spec("csv_importer") is not None:
             lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/")
         lines += [f"  logs: {self.state_dir / 'logs'}", "Press Ctrl-C to stop everything started here.", ""]

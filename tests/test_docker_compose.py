@@ -51,6 +51,15 @@ def test_every_python_service_runs_a_command_the_package_has(services):
         assert command in cli.commands, f"{name}: `payments {command}` does not exist"
 
 
+def test_the_ingestion_service_can_be_scaled(services):
+    ingestion = services["ingestion"]
+
+    assert ingestion["command"] == ["payments", "ingest"]
+    assert "container_name" not in ingestion and "ports" not in ingestion, "both would stop --scale"
+    assert ingestion["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+    assert "8081/health" in " ".join(ingestion["healthcheck"]["test"])
+
+
 def test_every_image_is_pinned_to_a_version(services):
     for name, service in services.items():
         if "image" in service and "build" not in service:

@@ -83,8 +83,11 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(environment, tmp_path):
     assert (settings.importer_port, settings.s3_bucket) == (6000, "from-environment")
 
 
-def test_env_example_documents_every_setting():
+def test_env_example_documents_every_setting_of_every_service():
+    from ingestion_service.settings import IngestionSettings
+
     documented = {line.split("=", 1)[0].strip() for line in ENV_EXAMPLE.read_text().splitlines()
                   if "=" in line and not line.lstrip().startswith("#")}
 
-    assert {name.upper() for name in StackSettings.model_fields} <= documented
+    for settings in (StackSettings, IngestionSettings):
+        assert {name.upper() for name in settings.model_fields} <= documented, settings.__name__

@@ -7,15 +7,18 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 from minio import Minio
 from sqlalchemy import func, inspect, select
 
 from payments_core.db.connect import make_engine
-from payments_core.db.models import Base, User
+from payments_core.db.models import Base, Transaction, User
 from payments_core.kafka import admin_client, broker_answers
 from payments_core.servers import free_port, port_open, s3_answers
+from tests.conftest import produce, wait_until
+from tests.ingestion_service.events import message, payment
 
 READY = "The platform is up"
 
@@ -63,6 +66,8 @@ def stack_env(empty_database_url, tmp_path):
         "S3_ACCESS_KEY": "test-access",
         "S3_SECRET_KEY": "test-secret",
         "TOPIC_PARTITIONS": "3",
+        "INGESTION_HTTP_PORT": str(free_port()),
+        "INGESTION_SESSION_TIMEOUT_MS": "2000",
     })
     return env
 
@@ -84,12 +89,28 @@ def check_platform(env):
     assert s3.bucket_exists("files-imported")
 
 
+def check_a_payment_lands(env):
+    """A payment sent to payments-events becomes a row: the ingestion service the stack started is at work."""
+    event = payment()
+    produce(env["KAFKA_BOOTSTRAP_SERVERS"], "payments-events", [message(event)])
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        def landed():
+            with engine.connect() as conn:
+                return conn.scalar(select(func.count()).select_from(Transaction)
+                                   .where(Transaction.transaction_id == uuid.UUID(event["transaction_id"])))
+        wait_until(landed, timeout=60, message="the payment in PostgreSQL")
+    finally:
+        engine.dispose()
+
+
 def run_until_ready_then_ctrl_c(cwd, env) -> tuple[int, str]:
     """Run `payments up`, check the platform once it says it is up, press Ctrl-C; its exit status and output."""
     up = Up(cwd, env)
     try:
         up.wait_for(READY)
         check_platform(env)
+        check_a_payment_lands(env)
     finally:
         status = up.interrupt()
     return status, "".join(up.output)
@@ -105,6 +126,7 @@ def test_up_starts_every_server_it_needs_and_stops_them_on_ctrl_c(stack_env, tmp
     assert status == 0
     assert not port_open("127.0.0.1", kafka_port)
     assert not port_open("127.0.0.1", s3_port)
+    assert not port_open("127.0.0.1", int(stack_env["INGESTION_HTTP_PORT"])), "the ingestion service stopped"
 
 
 def test_up_uses_servers_that_already_answer_and_leaves_them_running(stack_env, tmp_path, kafka_bootstrap,
