@@ -115,6 +115,7 @@ def _add_service_commands() -> None:
 
 _add_service_commands()
 cli.add_command(importlib.import_module("payments_core.console").command)
+cli.add_command(importlib.import_module("payments_core.console").dead_letters_command)
 
 
 def main() -> None:

@@ -84,3 +84,50 @@ def command(topic: str | None, check: bool) -> None:
         click.echo(f"{left} events not confirmed by the broker within 30 s", err=True)
     click.echo(f"{outcome['sent']} sent, {outcome['failed']} not sent", err=True)
     sys.exit(1 if outcome["failed"] else 0)
+
+
+@click.command("dead-letters")
+@click.option("--follow", is_flag=True, help="Keep waiting for new refusals (Ctrl-C to stop).")
+@click.option("--idle", default=3.0, show_default=True, help="Without --follow, stop after this many quiet seconds.")
+def dead_letters_command(follow: bool, idle: float) -> None:
+    """Print the messages on DLQ_TOPIC from the start: where each came from and why it was refused."""
+    import time
+    import uuid
+
+    from confluent_kafka import Consumer
+
+    settings = load(ConsoleSettings)
+    consumer = Consumer({
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "group.id": f"dead-letters-reader-{uuid.uuid4().hex[:8]}",  # a fresh group: always from the start
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "session.timeout.ms": 6000,
+    })
+    state = {"assigned": False, "quiet_since": time.monotonic()}
+
+    def assigned(_consumer, _partitions):
+        state["assigned"], state["quiet_since"] = True, time.monotonic()  # quiet is counted from here
+
+    consumer.subscribe([settings.dlq_topic], on_assign=assigned)
+    shown, give_up = 0, time.monotonic() + 60
+    try:
+        # The end of the topic is decided by a quiet spell, never by watermarks (the local broker's can under-count).
+        while follow or (not state["assigned"] and time.monotonic() < give_up) \
+                or time.monotonic() - state["quiet_since"] < idle:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            state["quiet_since"] = time.monotonic()
+            shown += 1
+            headers = {k: v.decode(errors="replace") for k, v in message.headers() or []}
+            origin = (f"{headers.get('__connect.errors.topic', '?')} [{headers.get('__connect.errors.partition', '?')}]"
+                      f" at offset {headers.get('__connect.errors.offset', '?')}")
+            payload = (message.value() or b"").decode(errors="replace")
+            click.echo(f"{origin}\n  why:     {headers.get('__connect.errors.exception.message', '?')}\n"
+                       f"  message: {payload[:300]}{' …' if len(payload) > 300 else ''}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+    click.echo(f"{shown} refused messages on {settings.dlq_topic}", err=True)

@@ -138,3 +138,23 @@ def test_a_refused_message_delivered_again_is_recorded_once(ingestion_settings, 
 def _count(engine, model):
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(model))
+
+
+def test_dead_letters_shows_where_a_refused_message_came_from_and_why(ingestion_settings, start_service, engine):
+    from click.testing import CliRunner
+
+    from payments_core.cli import cli
+
+    s = ingestion_settings
+    produce(s.kafka_bootstrap_servers, s.payments_topic, [message(payment(amount=-3)), message(payment())])
+    start_service(s)
+    wait_until(lambda: _count(engine, RejectedEvent) == 1, message="the refusal")
+
+    result = CliRunner().invoke(cli, ["dead-letters", "--idle", "3"],
+                                env={"KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers, "DLQ_TOPIC": s.dlq_topic})
+
+    assert result.exit_code == 0, result.output
+    assert f"{s.payments_topic} [" in result.output
+    assert "why:     amount: Input should be greater than 0" in result.output
+    assert '"amount": -3' in result.output
+    assert "1 refused messages" in result.output
