@@ -107,10 +107,13 @@ def schemas(check: bool) -> None:
 
 
 def _add_service_commands() -> None:
-    """Each service brings its own commands (`payments ingest`, …) when its package is installed."""
+    """Each service brings its own commands (`payments ingest`, …) when its package is installed: its cli
+    module has `command`, or `commands` when it has several."""
     for package in ("ingestion_service", "data_generator", "csv_importer"):
         if importlib.util.find_spec(package) is not None:
-            cli.add_command(importlib.import_module(f"{package}.cli").command)
+            module = importlib.import_module(f"{package}.cli")
+            for command in getattr(module, "commands", None) or [module.command]:
+                cli.add_command(command)
 
 
 _add_service_commands()

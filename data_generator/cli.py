@@ -1,0 +1,82 @@
+"""`payments generate` (the live stream) and `payments sample-csvs` (the sample files)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+from payments_core.db.connect import make_engine
+from payments_core.kafka import producer_config
+from payments_core.settings import load
+
+from .csv_files import SAMPLE_FILES, write_samples
+from .payments import PaymentStream, User
+from .publisher import publish
+from .settings import GeneratorSettings
+
+__all__ = ["commands"]
+
+log = logging.getLogger("data_generator")
+
+
+def load_users(database_url: str) -> list[User]:
+    """The active users, in a stable order (so that a seed gives the same stream)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT user_id::text, username FROM users WHERE is_active ORDER BY username"))
+            return [User(user_id, username) for user_id, username in rows]
+    finally:
+        engine.dispose()
+
+
+@click.command("generate")
+@click.option("--rate", type=float, help="Events per second; 0 for as fast as the broker takes. "
+                                          "Default: GENERATOR_RATE (0.5, one every 2 seconds).")
+@click.option("--count", type=int, default=0, show_default=True, help="Events to publish; 0 until stopped.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same payments.")
+@click.option("--invalid-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of deliberately broken events, to see validation and the dead-letter topic at work.")
+def generate(rate: float | None, count: int, seed: int, invalid_ratio: float) -> None:
+    """Publish synthetic payments to PAYMENTS_TOPIC. Exits 0 once every event is confirmed by the broker, 1 if
+    any was not; Ctrl-C or SIGTERM stops after the events already sent are confirmed."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = load(GeneratorSettings)
+    rate = settings.generator_rate if rate is None else rate
+    if rate < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--rate")
+    users = load_users(settings.database_url)
+    stream = PaymentStream(users, seed=seed, invalid_ratio=invalid_ratio)
+    log.info("publishing to %s at %s, %s, %d users, seed %d, invalid ratio %.2f", settings.payments_topic,
+             f"{rate:g} events/s" if rate else "full speed", f"{count:,} events" if count else "until stopped",
+             len(users), seed, invalid_ratio)
+    config = producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,
+                                          "queue.buffering.max.messages": 1_000_000,
+                                          "message.timeout.ms": settings.generator_delivery_timeout_ms})
+    report = publish(stream, config, settings.payments_topic, rate, count, stop, show_progress=count >= 1000,
+                     flush_timeout=settings.generator_delivery_timeout_ms / 1000 + 5)
+    click.echo(f"done: {report.line()}", err=True)
+    for reason, n in report.failures.most_common():
+        click.echo(f"  {n:,} failed: {reason}", err=True)
+    sys.exit(0 if report.all_delivered else 1)
+
+
+@click.command("sample-csvs")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("csvs"), show_default=True)
+@click.option("--seed", type=int, default=20250707, show_default=True)
+def sample_csvs(out: Path, seed: int) -> None:
+    """Write the sample CSV files for the importer (the same bytes every time)."""
+    for path, sample in zip(write_samples(out, seed), SAMPLE_FILES, strict=True):
+        click.echo(f"{path}: {sample.purpose}")
+
+
+commands = [generate, sample_csvs]
