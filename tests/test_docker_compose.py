@@ -60,6 +60,13 @@ def test_the_ingestion_service_can_be_scaled(services):
     assert "8081/health" in " ".join(ingestion["healthcheck"]["test"])
 
 
+def test_the_generator_streams_once_the_schema_and_users_exist(services):
+    generator = services["generator"]
+
+    assert generator["command"] == ["payments", "generate"]
+    assert generator["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+
+
 def test_every_image_is_pinned_to_a_version(services):
     for name, service in services.items():
         if "image" in service and "build" not in service:
