@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import signal
 import sys
 import threading
@@ -40,10 +41,11 @@ def load_users(database_url: str) -> list[User]:
 @click.option("--rate", type=float, help="Events per second; 0 for as fast as the broker takes. "
                                           "Default: GENERATOR_RATE (0.5, one every 2 seconds).")
 @click.option("--count", type=int, default=0, show_default=True, help="Events to publish; 0 until stopped.")
-@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same payments.")
+@click.option("--seed", type=int, help="The same seed gives the same payments. Default: a new one each run "
+                                       "(logged), so that a restart does not publish the same transactions again.")
 @click.option("--invalid-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of deliberately broken events, to see validation and the dead-letter topic at work.")
-def generate(rate: float | None, count: int, seed: int, invalid_ratio: float) -> None:
+def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: float) -> None:
     """Publish synthetic payments to PAYMENTS_TOPIC. Exits 0 once every event is confirmed by the broker, 1 if
     any was not; Ctrl-C or SIGTERM stops after the events already sent are confirmed."""
     stop = threading.Event()
@@ -54,9 +56,11 @@ def generate(rate: float | None, count: int, seed: int, invalid_ratio: float) ->
     rate = settings.generator_rate if rate is None else rate
     if rate < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--rate")
+    seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     users = load_users(settings.database_url)
     stream = PaymentStream(users, seed=seed, invalid_ratio=invalid_ratio)
-    log.info("publishing to %s at %s, %s, %d users, seed %d, invalid ratio %.2f", settings.payments_topic,
+    log.info("publishing to %s at %s, %s, %d users, seed %d (--seed repeats it), invalid ratio %.2f",
+             settings.payments_topic,
              f"{rate:g} events/s" if rate else "full speed", f"{count:,} events" if count else "until stopped",
              len(users), seed, invalid_ratio)
     config = producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,

@@ -129,3 +129,15 @@ def test_sigterm_stops_after_every_event_sent_is_confirmed(kafka_bootstrap, data
     assert f"{sent:,} confirmed, 0 failed" in done
     assert sent > 50
     read_topic(kafka_bootstrap, topic, sent, then_wait=1.0)
+
+
+def test_without_a_seed_each_run_publishes_new_payments(kafka_bootstrap, database_url, new_topic_name):
+    topic = new_topic_name()
+    ensure_topics(kafka_bootstrap, [topic], 1)
+    env = environment(kafka_bootstrap, database_url, topic)
+
+    for _ in range(2):
+        assert generate(env, "--rate", "0", "--count", "50").exit_code == 0
+
+    ids = {json.loads(m.value())["transaction_id"] for m in read_topic(kafka_bootstrap, topic, 100)}
+    assert len(ids) > 60, "the second run did not repeat the first"
