@@ -7,8 +7,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv
-# Debian packages the tests need: a real compose parser.
-TEST_DEBIAN_PACKAGES := docker-compose
+# Debian packages the tests need: a real compose parser, and the browser for the end-to-end tests.
+TEST_DEBIAN_PACKAGES := docker-compose chromium
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)

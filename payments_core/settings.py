@@ -7,7 +7,9 @@ environment wins over it.
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
@@ -85,6 +87,11 @@ class ServicePorts(_FromEnvironment):
 
 class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, ServicePorts):
     suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)
+    # Signs the importer's session cookie (CSRF protection). Required: `.env.example` has one for local use.
+    importer_secret_key: SecretStr = Field(min_length=16)
+    importer_max_upload_mb: int = Field(200, ge=1, le=4096)
+    # Where an upload waits while the person decides whether to import a file they imported before.
+    importer_spool_dir: str = Field(default_factory=lambda: str(Path(tempfile.gettempdir()) / "payments-importer"))
 
 
 class StackSettings(ImporterSettings):

@@ -244,3 +244,49 @@ def start_service():
     for service in running:
         if service.thread.is_alive():
             service.stop()
+
+
+# --- the CSV importer ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def importer_settings(kafka_bootstrap, s3_endpoint, database_url, bucket_name, tmp_path):
+    """Settings for an importer of the test's own: its own imports topic, bucket, database and spool."""
+    from payments_core.settings import ImporterSettings
+
+    settings = ImporterSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, database_url=database_url, s3_endpoint_url=s3_endpoint,
+        s3_access_key="test-access", s3_secret_key="test-secret", s3_bucket=bucket_name,
+        payments_topic=_unique("payments"), imports_topic=_unique("imports"), dlq_topic=_unique("dlq"),
+        importer_secret_key="test-secret-key-for-sessions", importer_spool_dir=str(tmp_path / "spool"),
+        _env_file=None,
+    )
+    ensure_topics(kafka_bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 3)
+    return settings
+
+
+class ImporterClient:
+    """Flask's test client, sending the CSRF token as the page's form would."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        page = self.client.get("/")
+        self.token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+    def upload(self, data: bytes, name: str = "payments.csv", xhr: bool = False):
+        import io
+
+        headers = {"X-Requested-With": "upload"} if xhr else {}
+        return self.client.post("/imports", data={"csrf_token": self.token, "file": (io.BytesIO(data), name)},
+                                content_type="multipart/form-data", headers=headers)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def importer(importer_settings):
+    from csv_importer import create_app
+
+    return ImporterClient(create_app(importer_settings))

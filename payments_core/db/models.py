@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -32,10 +33,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from payments_core.fields import STATUSES
 
-__all__ = ["SOURCES", "Base", "Currency", "RejectedEvent", "Transaction", "User"]
+__all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "SOURCES", "Base", "Currency", "Import", "ImportFlag", "RejectedEvent",
+           "Transaction", "User"]
 
 # Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
 SOURCES = ("generator", "csv_import", "manual")
+
+# An import is `publishing` until the broker has answered for every row, then `published` when every unique row
+# was confirmed, `partially_published` when some
+# were not; what the ingestion service made of them is counted live, not stored here.
+IMPORT_STATUSES = ("publishing", "published", "partially_published")
+# Rows of a file the person is shown: repeats of an earlier row (not published), amounts above the threshold
+# (published, flagged), rows with the wrong number of fields (not published).
+FLAG_KINDS = ("duplicate", "suspicious", "malformed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -114,6 +124,8 @@ class Transaction(Base):
             "(source = 'csv_import') = (import_id IS NOT NULL AND import_line IS NOT NULL)",
             name="import_provenance",
         ),
+        # The importer's status page counts an import's rows.
+        Index("ix_transactions_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
     )
 
 
@@ -144,4 +156,43 @@ class RejectedEvent(Base):
         # broker that keeps its log in memory (Tansu under `make up`) hands out the same offsets after a restart.
         UniqueConstraint("topic", "partition", "offset", "message_timestamp", name="uq_rejected_events_message",
                          postgresql_nulls_not_distinct=True),
+        # The importer's status page lists an import's refused rows.
+        Index("ix_rejected_events_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
     )
+
+
+class Import(Base):
+    """One CSV file uploaded through the importer, archived in S3 and published to the imports topic."""
+
+    __tablename__ = "imports"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    s3_key: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_unique: Mapped[int] = mapped_column(Integer)
+    rows_duplicate: Mapped[int] = mapped_column(Integer)
+    rows_suspicious: Mapped[int] = mapped_column(Integer)
+    rows_malformed: Mapped[int] = mapped_column(Integer)
+    rows_published: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (CheckConstraint(_in("status", IMPORT_STATUSES), name="status_known"),)
+
+
+class ImportFlag(Base):
+    """A row of an uploaded file that the person is shown: a duplicate, a suspicious amount, or a malformed row."""
+
+    __tablename__ = "import_flags"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("imports.import_id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    line_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)  # the line of the first occurrence
+    fields: Mapped[list] = mapped_column(JSONB)  # the row's fields as read
+
+    __table_args__ = (CheckConstraint(_in("kind", FLAG_KINDS), name="kind_known"),)

@@ -1,0 +1,67 @@
+"""The CSV importer: a Flask web app that archives an uploaded CSV file, marks duplicated and suspicious rows,
+publishes the rows to Kafka, and follows what the ingestion service made of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, render_template, request
+from minio import Minio
+from werkzeug.exceptions import HTTPException
+
+from payments_core.db.connect import make_engine
+from payments_core.kafka import producer_config
+from payments_core.settings import ImporterSettings, load
+
+from . import csrf
+from .importing import Importer
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: ImporterSettings | None = None) -> Flask:
+    """The importer app for `settings` (from the environment when None). Connects to nothing until used."""
+    settings = settings or load(ImporterSettings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.importer_secret_key.get_secret_value(),
+        MAX_CONTENT_LENGTH=settings.importer_max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        SPOOL_DIR=Path(settings.importer_spool_dir),
+    )
+    init_app(app, settings)
+    csrf.init_app(app)
+
+    from .views.imports import bp as imports_bp
+    from .views.upload import bp as upload_bp
+
+    app.register_blueprint(upload_bp)
+    app.register_blueprint(imports_bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = error.description
+        if error.code == 413:
+            message = (f"The file is larger than {settings.importer_max_upload_mb} MB, the most the importer takes. "
+                       "Split it into smaller files.")
+        if request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With"):
+            return jsonify(error=message), error.code
+        return render_template("error.html", message=message, code=error.code), error.code
+
+    return app
+
+
+def init_app(app: Flask, settings: ImporterSettings) -> None:
+    """The clients the app uses, made once and reached through the app (never at import)."""
+    endpoint = urlsplit(settings.s3_endpoint_url)
+    s3 = Minio(endpoint.netloc, access_key=settings.s3_access_key,
+               secret_key=settings.s3_secret_key.get_secret_value(), secure=endpoint.scheme == "https")
+    app.extensions["importer"] = Importer(
+        settings=settings,
+        s3=s3,
+        engine=make_engine(settings.database_url, pool_size=5, max_overflow=5),
+        producer_config=producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,
+                                                     "queue.buffering.max.messages": 2_000_000}),
+    )

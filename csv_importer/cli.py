@@ -1,0 +1,26 @@
+"""`payments importer`: serve the CSV importer web app."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from waitress import serve
+
+from payments_core.settings import ImporterSettings, load
+
+from . import create_app
+
+__all__ = ["command"]
+
+
+@click.command("importer")
+@click.option("--host", default="0.0.0.0", show_default=True)
+def command(host: str) -> None:
+    """Serve the CSV importer on IMPORTER_PORT (default 5050)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = load(ImporterSettings)
+    app = create_app(settings)
+    click.echo(f"CSV importer on http://127.0.0.1:{settings.importer_port}/", err=True)
+    serve(app, host=host, port=settings.importer_port, threads=8,
+          max_request_body_size=settings.importer_max_upload_mb * 1024 * 1024 + 1024 * 1024)

@@ -1,0 +1,108 @@
+"""Reading an uploaded CSV file as people really make them.
+
+UTF-8 with or without a BOM, CRLF or LF, a comma, semicolon or tab between fields, quoted fields, header names in
+any case or with stray spaces, blank lines anywhere. A file that cannot be read gets one FileProblem naming what is
+wrong (and the missing columns); a row with the wrong number of fields is reported with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["DELIMITERS", "REQUIRED", "CsvLayout", "FileProblem", "Record", "read_layout", "records"]
+
+REQUIRED = ("username_sender", "username_receiver", "amount", "currency", "transaction_date", "status")
+OPTIONAL = ("transaction_id",)
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+_BOM = "\ufeff"
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be imported; the message says why and what to do, for a person."""
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a file is laid out: its text, delimiter, and where each column the importer needs is."""
+
+    text: str
+    delimiter: str
+    header: list[str]
+    positions: dict[str, int]  # column name -> index in a row
+
+    @property
+    def delimiter_name(self) -> str:
+        return _DELIMITER_NAMES[self.delimiter]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One data row: the line it starts on (the header is line 1), and its fields, or None when their number is
+    not the header's."""
+
+    line: int
+    fields: list[str]
+    well_formed: bool
+
+
+def _normalise(name: str) -> str:
+    return "_".join(name.replace(_BOM, "").strip().lower().split())
+
+
+def read_layout(data: bytes) -> CsvLayout:
+    """Decode `data` and find its delimiter and columns; raise FileProblem when it cannot be imported."""
+    if not data.strip():
+        raise FileProblem("The file is empty.")
+    if b"\x00" in data[:65536]:
+        raise FileProblem("This is not a CSV file: it contains binary data. Export the sheet as CSV and upload that.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise FileProblem(
+            f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
+            "Save it again as “CSV UTF-8” and upload that."
+        ) from None
+    text = text.removeprefix(_BOM)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    best = None
+    for delimiter in DELIMITERS:
+        header = next(csv.reader([first_line], delimiter=delimiter))
+        names = [_normalise(h) for h in header]
+        found = sum(name in names for name in REQUIRED)
+        if best is None or found > best[0]:
+            best = (found, delimiter, header, names)
+    found, delimiter, header, names = best
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        if found == 0:
+            raise FileProblem(
+                "This does not look like a payments CSV file: its first line has none of the expected columns "
+                f"({', '.join(REQUIRED)})."
+            )
+        raise FileProblem(f"Missing columns: {', '.join(missing)}. The first line must name: {', '.join(REQUIRED)}.")
+    positions = {name: names.index(name) for name in REQUIRED + OPTIONAL if name in names}
+    layout = CsvLayout(text=text, delimiter=delimiter, header=header, positions=positions)
+    if next(records(layout), None) is None:
+        raise FileProblem("The file has a header but no data rows.")
+    return layout
+
+
+def records(layout: CsvLayout) -> Iterator[Record]:
+    """Every data row after the header, in order; blank lines are skipped."""
+    reader = csv.reader(io.StringIO(layout.text, newline=""), delimiter=layout.delimiter)
+    width = len(layout.header)
+    started = 0
+    header_seen = False
+    for fields in reader:
+        line, started = started + 1, reader.line_num  # a quoted field may span lines: the row starts here
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        yield Record(line, fields, len(fields) == width)

@@ -1,0 +1,64 @@
+// The upload page: drag-and-drop, a progress bar, and the server's answer shown in place.
+(function () {
+  const form = document.getElementById("upload-form");
+  const input = document.getElementById("file");
+  const drop = document.getElementById("drop");
+  const dropText = document.getElementById("drop-text");
+  const progress = document.getElementById("progress");
+  const progressText = document.getElementById("progress-text");
+  const error = document.getElementById("error");
+  const submit = document.getElementById("submit");
+
+  function chosen() {
+    dropText.textContent = input.files.length ? input.files[0].name : "Drop a CSV file here, or choose one";
+  }
+  input.addEventListener("change", chosen);
+  ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (event) => {
+    event.preventDefault();
+    drop.classList.add("over");
+  }));
+  ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, () => drop.classList.remove("over")));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    if (event.dataTransfer.files.length) {
+      input.files = event.dataTransfer.files;
+      chosen();
+    }
+  });
+
+  function fail(message) {
+    error.textContent = message;
+    error.hidden = false;
+    progress.hidden = true;
+    progressText.textContent = "";
+    submit.disabled = false;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!input.files.length) { fail("Choose a CSV file to upload."); return; }
+    error.hidden = true;
+    submit.disabled = true;
+    progress.hidden = false;
+    progress.value = 0;
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action);
+    request.setRequestHeader("X-Requested-With", "upload");
+    request.setRequestHeader("Accept", "application/json");
+    request.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) {
+        progress.value = Math.round((e.loaded / e.total) * 100);
+        progressText.textContent = progress.value < 100
+          ? `Uploading… ${progress.value}%` : "Archiving, checking and publishing the rows…";
+      }
+    });
+    request.addEventListener("load", () => {
+      let answer = {};
+      try { answer = JSON.parse(request.responseText); } catch (e) { /* not JSON: a proxy's page */ }
+      if (answer.location) { window.location.assign(answer.location); return; }
+      fail(answer.error || `The server answered ${request.status}; nothing was imported.`);
+    });
+    request.addEventListener("error", () => fail("The upload did not reach the server; nothing was imported."));
+    request.send(new FormData(form));
+  });
+})();

@@ -1,0 +1,96 @@
+"""Uploading a file: the page, the upload itself, and the question asked when a file was imported before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+
+from .. import spool, store
+from ..archive import ArchiveError
+from ..importing import DatabaseUnavailable, SeenBefore
+from ..reading import REQUIRED, FileProblem
+
+bp = Blueprint("upload", __name__)
+
+SAMPLE = Path(__file__).resolve().parents[2] / "csvs" / "suspicious_duplicated_transactions.csv"
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "upload"
+
+
+def _go(url: str):
+    return jsonify(location=url) if _wants_json() else redirect(url, code=303)
+
+
+def _error(message: str, code: int):
+    if _wants_json():
+        return jsonify(error=message), code
+    return _page(error=message), code
+
+
+def _page(error: str | None = None):
+    importer = current_app.extensions["importer"]
+    return render_template("upload/index.html", columns=REQUIRED, error=error,
+                           max_mb=importer.settings.importer_max_upload_mb,
+                           threshold=importer.settings.suspicious_amount_threshold)
+
+
+@bp.get("/")
+def index():
+    return _page()
+
+
+@bp.get("/health")
+def health():
+    return jsonify(status="ok")
+
+
+@bp.get("/sample.csv")
+def sample():
+    return send_file(SAMPLE, mimetype="text/csv", as_attachment=True, download_name="sample_transactions.csv")
+
+
+@bp.post("/imports")
+def upload():
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return _error("Choose a CSV file to upload.", 400)
+    if not file.filename.lower().endswith(".csv"):
+        return _error(f"Only .csv files can be imported; “{file.filename}” is not one.", 400)
+    return _import(file.read(), file.filename, again=False)
+
+
+@bp.post("/imports/again")
+def import_again():
+    waiting = spool.take(current_app.config["SPOOL_DIR"], request.form.get("token", ""))
+    if waiting is None:
+        return _error("That upload is no longer waiting (they are kept for an hour). Upload the file again.", 410)
+    data, name = waiting
+    return _import(data, name, again=True)
+
+
+@bp.get("/imports/again/<token>")
+def seen_before(token: str):
+    waiting = spool.peek(current_app.config["SPOOL_DIR"], token)
+    if waiting is None:
+        abort(404, description="That upload is no longer waiting. Upload the file again.")
+    importer = current_app.extensions["importer"]
+    previous = store.previous_imports(importer.engine, waiting["sha256"])
+    return render_template("upload/seen_before.html", token=token, name=waiting["name"], previous=previous)
+
+
+def _import(data: bytes, name: str, again: bool):
+    importer = current_app.extensions["importer"]
+    try:
+        outcome = importer.run(data, name, again=again)
+    except FileProblem as e:
+        return _error(str(e), 422)
+    except (ArchiveError, DatabaseUnavailable) as e:
+        current_app.logger.warning("import of %r failed: %r", name, e.__cause__)
+        return _error(str(e), 503)
+    if isinstance(outcome, SeenBefore):
+        token = spool.put(current_app.config["SPOOL_DIR"], data, name, outcome.sha256)
+        return _go(url_for("upload.seen_before", token=token))
+    return _go(url_for("imports.detail", import_id=outcome.import_id))

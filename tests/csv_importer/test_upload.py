@@ -1,0 +1,163 @@
+"""Uploading through the app against the real broker, S3 endpoint and PostgreSQL."""
+
+import csv
+import io
+import json
+import uuid
+from pathlib import Path
+
+from minio import Minio
+from sqlalchemy import select
+
+from payments_core.db.models import Import
+from tests.conftest import read_topic, wait_until
+
+SAMPLES = Path(__file__).resolve().parents[2] / "csvs"
+
+
+def upload_sample(importer, name="suspicious_duplicated_transactions.csv"):
+    response = importer.upload((SAMPLES / name).read_bytes(), name)
+    assert response.status_code == 303, response.text[:300]
+    return uuid.UUID(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def s3(settings) -> Minio:
+    return Minio(settings.s3_endpoint_url.removeprefix("http://"), settings.s3_access_key,
+                 settings.s3_secret_key.get_secret_value(), secure=False)
+
+
+def test_the_original_file_is_archived_with_its_hash_and_counts(importer, importer_settings, engine):
+    data = (SAMPLES / "suspicious_duplicated_transactions.csv").read_bytes()
+
+    import_id = upload_sample(importer)
+
+    with engine.connect() as conn:
+        record = conn.execute(select(Import).where(Import.import_id == import_id)).one()
+    stored = s3(importer_settings).stat_object(importer_settings.s3_bucket, record.s3_key)
+    assert record.s3_key.endswith("-suspicious_duplicated_transactions.csv")
+    assert stored.metadata["x-amz-meta-sha256"] == record.sha256 == __import__("hashlib").sha256(data).hexdigest()
+    assert stored.metadata["x-amz-meta-rows-read"] == "200"
+    assert stored.metadata["x-amz-meta-rows-duplicate"] == "20"
+    assert (record.rows_read, record.rows_unique, record.rows_duplicate, record.status) == (200, 180, 20, "published")
+    assert importer.get(f"/imports/{import_id}/file").data == data
+
+
+def test_unique_rows_are_published_keyed_by_a_deterministic_id_with_their_provenance(importer, importer_settings):
+    import_id = upload_sample(importer)
+
+    messages = read_topic(importer_settings.kafka_bootstrap_servers, importer_settings.imports_topic, 180,
+                          then_wait=1.0)
+
+    events = [json.loads(m.value()) for m in messages]
+    with open(SAMPLES / "suspicious_duplicated_transactions.csv", newline="") as f:
+        file_rows = {line: row for line, row in enumerate(csv.DictReader(f), start=2)}
+    first_lines = {}
+    for line, row in file_rows.items():
+        first_lines.setdefault(tuple(row.values()), line)
+    assert sorted(e["line_number"] for e in events) == sorted(first_lines.values()), "each row once, at its first line"
+    for message, event in zip(messages, events, strict=True):
+        row = file_rows[event["line_number"]]
+        assert message.key() == event["transaction_id"].encode()
+        assert {k: event[k] for k in row} == row, "sent as the file has it"
+        assert event["import_id"] == str(import_id)
+        assert event["source_file"] == "suspicious_duplicated_transactions.csv"
+        assert event["is_suspicious"] == (float(row["amount"]) > 8000)
+
+
+def test_the_same_file_again_is_recognised_and_a_repeat_keeps_the_transaction_ids(importer, importer_settings):
+    first = upload_sample(importer, "suspicious_transactions.csv")
+
+    again = importer.upload((SAMPLES / "suspicious_transactions.csv").read_bytes(), "renamed.csv")
+
+    assert again.status_code == 303 and "/imports/again/" in again.headers["Location"]
+    question = importer.get(again.headers["Location"])
+    assert "This file was imported before" in question.text
+    assert f"/imports/{first}" in question.text
+    token = question.text.split('name="token" value="', 1)[1].split('"', 1)[0]
+    confirmed = importer.post("/imports/again", data={"csrf_token": importer.token, "token": token})
+    assert confirmed.status_code == 303
+    messages = read_topic(importer_settings.kafka_bootstrap_servers, importer_settings.imports_topic, 100,
+                          then_wait=1.0)
+    by_import: dict[str, set] = {}
+    for m in messages:
+        event = json.loads(m.value())
+        by_import.setdefault(event["import_id"], set()).add(event["transaction_id"])
+    first_ids, second_ids = by_import.values()
+    assert first_ids == second_ids and len(first_ids) == 50
+
+
+def test_when_archiving_fails_nothing_is_published_and_the_person_is_told(importer_settings, engine):
+    from csv_importer import create_app
+    from payments_core.servers import free_port
+    from tests.conftest import ImporterClient
+
+    unreachable = importer_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
+    client = ImporterClient(create_app(unreachable))
+
+    response = client.upload((SAMPLES / "regular_transactions.csv").read_bytes(), "regular_transactions.csv")
+
+    assert response.status_code == 503
+    assert "could not be archived" in response.text and "nothing was published" in response.text
+    read_topic(importer_settings.kafka_bootstrap_servers, importer_settings.imports_topic, 0, then_wait=1.0)
+    with engine.connect() as conn:
+        assert conn.execute(select(Import)).first() is None
+
+
+def test_an_upload_without_the_page_token_is_refused(importer):
+    response = importer.client.post("/imports", data={"file": (io.BytesIO(b"x"), "a.csv")},
+                                    content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert "expired" in response.text
+
+
+def test_the_upload_page_says_what_the_file_must_hold_and_offers_a_sample(importer):
+    page = importer.get("/")
+
+    assert "username_sender, username_receiver, amount, currency, transaction_date, status" in page.text
+    sample = importer.get("/sample.csv")
+    assert sample.status_code == 200 and sample.data.startswith(b"username_sender,")
+    assert "http" not in page.text.split("<body>")[1].replace("http://localhost", ""), "no asset from elsewhere"
+
+
+def test_the_history_lists_every_import(importer):
+    upload_sample(importer, "suspicious_transactions.csv")
+    upload_sample(importer, "regular_transactions.csv")
+
+    page = importer.get("/imports")
+
+    assert page.text.count("suspicious_transactions.csv") == 1
+    assert "regular_transactions.csv" in page.text
+
+
+def test_the_live_status_follows_the_ingestion_service_and_refused_rows_can_be_downloaded(
+    importer, importer_settings, start_service
+):
+    from ingestion_service.settings import IngestionSettings
+
+    s = importer_settings
+    shared = {k: v for k, v in s.model_dump().items() if k in IngestionSettings.model_fields}
+    start_service(IngestionSettings(**{**shared, "ingestion_group_id": f"ingest-{uuid.uuid4().hex[:6]}",
+                                       "ingestion_session_timeout_ms": 2000, "ingestion_http_port": 0,
+                                       "ingestion_batch_max_wait_ms": 50}, _env_file=None))
+    data = (
+        b"username_sender,username_receiver,amount,currency,transaction_date,status\n"
+        b"pthompson,rpeterson,12.50,USD,2025-07-07 01:42:05 UTC,pending\n"
+        b"bob_nobody,rpeterson,15.00,USD,2025-07-07 01:42:05 UTC,pending\n"
+        b"garias,cjones,99.99,EUR,2025-07-07 01:42:05 UTC,completed\n"
+        b"=cmd|' /C calc'!A0,cjones,=1+2,EUR,2025-07-07 01:42:05 UTC,completed\n"
+    )
+    location = importer.upload(data, "mixed.csv").headers["Location"]
+
+    final = wait_until(lambda: (st := importer.get(location + "/status").json)["complete"] and st, timeout=60,
+                       message="the import complete")
+
+    assert (final["published"], final["in_database"], final["rejected"]) == (4, 2, 2)
+    assert [r["line"] for r in final["rejections"]] == [3, 5]
+    assert final["rejections"][0]["reasons"] == ["username_sender: unknown username 'bob_nobody' in username_sender"]
+    assert final["rejections"][1]["reasons"][0].startswith("amount:")
+    refused = list(csv.reader(io.StringIO(importer.get(location + "/rejected.csv").text)))
+    assert refused[0][-2:] == ["line_in_original_file", "why_it_was_refused"]
+    assert refused[1][:3] == ["bob_nobody", "rpeterson", "15.00"] and refused[1][-2] == "3"
+    assert refused[2][:3] == ["'=cmd|' /C calc'!A0", "cjones", "'=1+2"], "formulas are written as text"
+    assert refused[2][-2] == "5"
