@@ -39,13 +39,20 @@ def messages(layout: CsvLayout, marked: Marked, sha256: str, import_id: UUID,
     tail = f'"import_id":"{import_id}","source_file":{_text(file_name)},"line_number":'
     skip = marked.not_published
     suspicious_lines = {flag.line for flag in marked.suspicious}
+    plain_prefix = [f'"{name}":"' for name in REQUIRED]
     for record in records(layout):
         if record.line in skip:
             continue
         fields = record.fields
         given = fields[own_id].strip() if own_id is not None else ""
         transaction_id = given or derived_transaction_id(sha256, record.line)
-        body = ",".join(f'"{name}":{_text(fields[at].strip())}' for name, at in zip(REQUIRED, positions, strict=True))
+        values = [fields[at].strip() for at in positions]
+        joined = "".join(values)
+        if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+            # The common case, checked once for the whole row: no field needs escaping.
+            body = ",".join(prefix + value + '"' for prefix, value in zip(plain_prefix, values, strict=True))
+        else:
+            body = ",".join(f'"{name}":{_text(value)}' for name, value in zip(REQUIRED, values, strict=True))
         flagged = record.line in suspicious_lines
         value = (f'{{{body},"transaction_id":{_text(transaction_id)},{tail}{record.line},'
                  f'"is_suspicious":{"true" if flagged else "false"}}}')

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["DELIMITERS", "REQUIRED", "CsvLayout", "FileProblem", "Record", "read_layout", "records"]
 
@@ -27,9 +28,9 @@ class FileProblem(ValueError):
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """How a file is laid out: its text, delimiter, and where each column the importer needs is."""
+    """How a file is laid out: its bytes (checked to be UTF-8), delimiter, and where each needed column is."""
 
-    text: str
+    data: bytes
     delimiter: str
     header: list[str]
     positions: dict[str, int]  # column name -> index in a row
@@ -39,10 +40,9 @@ class CsvLayout:
         return _DELIMITER_NAMES[self.delimiter]
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One data row: the line it starts on (the header is line 1), and its fields, or None when their number is
-    not the header's."""
+class Record(NamedTuple):
+    """One data row: the line it starts on (the header is line 1), its fields, and whether their number is the
+    header's. A tuple: a million rows are read twice, and a dataclass per row cost more than the reading."""
 
     line: int
     fields: list[str]
@@ -60,15 +60,15 @@ def read_layout(data: bytes) -> CsvLayout:
     if b"\x00" in data[:65536]:
         raise FileProblem("This is not a CSV file: it contains binary data. Export the sheet as CSV and upload that.")
     try:
-        text = data.decode("utf-8")
+        # Checked whole, then dropped: rows are decoded again as they are read, to keep one copy in memory.
+        data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FileProblem(
             f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
             "Save it again as “CSV UTF-8” and upload that."
         ) from None
-    text = text.removeprefix(_BOM)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    first_line = next((line for line in _text_lines(data) if line.strip()), "")
     best = None
     for delimiter in DELIMITERS:
         header = next(csv.reader([first_line], delimiter=delimiter))
@@ -86,15 +86,20 @@ def read_layout(data: bytes) -> CsvLayout:
             )
         raise FileProblem(f"Missing columns: {', '.join(missing)}. The first line must name: {', '.join(REQUIRED)}.")
     positions = {name: names.index(name) for name in REQUIRED + OPTIONAL if name in names}
-    layout = CsvLayout(text=text, delimiter=delimiter, header=header, positions=positions)
+    layout = CsvLayout(data=data, delimiter=delimiter, header=header, positions=positions)
     if next(records(layout), None) is None:
         raise FileProblem("The file has a header but no data rows.")
     return layout
 
 
+def _text_lines(data: bytes) -> io.TextIOWrapper:
+    # Decoded as read, over the bytes already in memory (BytesIO shares them): no second copy of the file.
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
 def records(layout: CsvLayout) -> Iterator[Record]:
     """Every data row after the header, in order; blank lines are skipped."""
-    reader = csv.reader(io.StringIO(layout.text, newline=""), delimiter=layout.delimiter)
+    reader = csv.reader(_text_lines(layout.data), delimiter=layout.delimiter)
     width = len(layout.header)
     started = 0
     header_seen = False

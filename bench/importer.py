@@ -1,0 +1,128 @@
+"""The CSV importer's speed: upload → archived → parsed → marked → every row confirmed by the broker.
+
+Runs `payments importer` as its own process (against a Tansu broker, a moto S3 endpoint and a fresh database on
+BENCH_DATABASE_URL's server), posts a 100,000-row and a 1,000,000-row file to it over HTTP, and prints rows per
+second and the importer process's peak memory (VmHWM) after each.
+Run: .venv/bin/python bench/importer.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from payments_core.db.connect import make_engine
+from payments_core.kafka import ensure_topics
+from payments_core.servers import free_port, start_moto, start_process, start_tansu
+from payments_core.setup import migrate_and_seed
+
+ROOT = Path(__file__).resolve().parents[1]
+HUGE = ROOT / "csvs" / "huge_load_transactions.csv"
+
+
+def make_file(rows: int, folder: Path) -> Path:
+    """`rows` unique rows: copies of the 100,000-row sample, each copy in another year."""
+    header, *body = HUGE.read_text().splitlines()
+    path = folder / f"bench_{rows}.csv"
+    with open(path, "w") as f:
+        f.write(header + "\n")
+        for copy in range(-(-rows // len(body))):
+            year = str(2025 - copy)
+            chunk = body[: rows - copy * len(body)]
+            f.write("\n".join(line.replace(",2025-", f",{year}-") for line in chunk) + "\n")
+    return path
+
+
+def post(url: str, path: Path) -> tuple[int, float]:
+    boundary = uuid.uuid4().hex
+    data = path.read_bytes()
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Requested-With": "upload",
+        "X-CSRF-Token": "bench"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        response.read()
+        return response.status, time.perf_counter() - start
+
+
+def peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp())
+    server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))  # a name made here, not data
+    database_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    broker = start_tansu("127.0.0.1", free_port(), folder / "logs")
+    s3 = start_moto("127.0.0.1", free_port(), folder / "logs")
+    importer = None
+    try:
+        migrate_and_seed(database_url)
+        ensure_topics(broker.address, ["import-payments-events"], 6)
+        port = free_port()
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": broker.address, "DATABASE_URL": database_url,
+               "S3_ENDPOINT_URL": s3.address, "S3_ACCESS_KEY": "bench", "S3_SECRET_KEY": "bench",
+               "IMPORTER_PORT": str(port), "IMPORTER_SECRET_KEY": "bench-secret-key-0123"}
+        importer = start_process("importer", [sys.executable, str(Path(__file__).resolve()), "--serve"],
+                                 f"127.0.0.1:{port}", folder / "logs", env=env,
+                                 ready=lambda: _answers(f"http://127.0.0.1:{port}/health"))
+        print(f"importer process after start: {peak_mb(importer.process.pid):.0f} MB")
+        for rows, target in ((100_000, 1.0), (1_000_000, 8.0)):
+            path = make_file(rows, folder)
+            status, seconds = post(f"http://127.0.0.1:{port}/imports", path)
+            assert status == 200, status
+            size = path.stat().st_size / 1e6
+            print(f"{rows:>9,} rows ({size:.0f} MB): {seconds:.2f} s = {rows / seconds:,.0f} rows/s "
+                  f"(target under {target:.0f} s: {seconds / target:.2f} of it); "
+                  f"importer peak memory {peak_mb(importer.process.pid):.0f} MB")
+    finally:
+        if importer:
+            importer.stop()
+        broker.stop()
+        s3.stop()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def serve() -> None:
+    """The importer as `payments importer` serves it, with the page token check off for this process only."""
+    from waitress import serve as waitress_serve
+
+    from csv_importer import create_app
+    from payments_core.settings import ImporterSettings, load
+
+    settings = load(ImporterSettings)
+    app = create_app(settings)
+    app.before_request_funcs[None] = []  # the benchmark posts without a page, so without its CSRF token
+    waitress_serve(app, host="127.0.0.1", port=settings.importer_port, threads=4,
+                   max_request_body_size=settings.importer_max_upload_mb * 1024 * 1024)
+
+
+if __name__ == "__main__":
+    serve() if "--serve" in sys.argv else main()

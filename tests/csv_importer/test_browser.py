@@ -1,0 +1,85 @@
+"""End to end in a real browser (Playwright driving Debian's Chromium): upload a file, see the duplicates and
+suspicious rows, then see the rows reach PostgreSQL and the import complete."""
+
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from payments_core.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own calls home are refused on a closed network, many at a time: keep it quiet and offline.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def served(importer_settings, start_service):
+    from csv_importer import create_app
+    from ingestion_service.settings import IngestionSettings
+
+    shared = {k: v for k, v in importer_settings.model_dump().items() if k in IngestionSettings.model_fields}
+    start_service(IngestionSettings(**{**shared, "ingestion_group_id": f"ingest-{uuid.uuid4().hex[:6]}",
+                                       "ingestion_session_timeout_ms": 2000, "ingestion_http_port": 0,
+                                       "ingestion_batch_max_wait_ms": 50}, _env_file=None))
+    server = make_server("127.0.0.1", free_port(), create_app(importer_settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_upload_see_duplicates_and_suspicious_rows_then_the_import_complete(served, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served + "/")
+    assert page.locator("h1").inner_text() == "Import payments from a CSV file"
+
+    page.set_input_files("#file", str(ROOT / "csvs" / "suspicious_duplicated_transactions.csv"))
+    assert page.locator("#drop-text").inner_text() == "suspicious_duplicated_transactions.csv"
+    page.click("#submit")
+    page.wait_for_url("**/imports/*", timeout=30_000)
+
+    assert page.locator("#outcome").inner_text() == "All 180 unique rows were published."
+    assert page.locator("#duplicate tbody tr").count() == 20
+    assert page.locator("#suspicious tbody tr").count() == 29
+    assert page.locator("#duplicate tbody tr").first.locator("td").nth(1).inner_text().isdigit(), "same as line"
+    page.wait_for_function("document.getElementById('state').textContent === 'complete'", timeout=60_000)
+    assert page.locator("#in-database").inner_text() == "180"
+    assert page.locator("#rejected").inner_text() == "0"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "importer-result.png"), full_page=False)
+
+    page.click("text=Imports")
+    assert page.locator("table tbody tr").count() == 1
+    assert "suspicious_duplicated_transactions.csv" in page.locator("table").inner_text()
+
+
+def test_a_file_the_importer_cannot_read_is_explained_on_the_page(served, browser, tmp_path):
+    bad = tmp_path / "people.csv"
+    bad.write_text("name,age\nbob,4\n")
+    page = browser.new_page()
+    page.goto(served + "/")
+
+    page.set_input_files("#file", str(bad))
+    page.click("#submit")
+
+    page.wait_for_selector("#error:not([hidden])", timeout=15_000)
+    assert "does not look like a payments CSV" in page.locator("#error").inner_text()
+    assert page.url == served + "/"
