@@ -67,6 +67,15 @@ def test_the_generator_streams_once_the_schema_and_users_exist(services):
     assert generator["depends_on"]["setup"]["condition"] == "service_completed_successfully"
 
 
+def test_the_importer_is_reachable_from_the_host_once_set_up(services):
+    importer = services["importer"]
+
+    assert importer["command"] == ["payments", "importer"]
+    assert importer["ports"] == ["${IMPORTER_PORT:-5050}:${IMPORTER_PORT:-5050}"]
+    assert importer["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+    assert "/health" in " ".join(importer["healthcheck"]["test"])
+
+
 def test_every_image_is_pinned_to_a_version(services):
     for name, service in services.items():
         if "image" in service and "build" not in service:

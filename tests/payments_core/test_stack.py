@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -67,9 +68,17 @@ def stack_env(empty_database_url, tmp_path):
         "S3_SECRET_KEY": "test-secret",
         "TOPIC_PARTITIONS": "3",
         "INGESTION_HTTP_PORT": str(free_port()),
+        "IMPORTER_PORT": str(free_port()),
+        "IMPORTER_SECRET_KEY": "stack-test-secret-key",
+        "IMPORTER_SPOOL_DIR": str(tmp_path / "spool"),
         "INGESTION_SESSION_TIMEOUT_MS": "2000",
     })
     return env
+
+
+def check_the_importer_answers(env):
+    with urllib.request.urlopen(f"http://127.0.0.1:{env['IMPORTER_PORT']}/", timeout=5) as page:
+        assert "Import payments from a CSV file" in page.read().decode()
 
 
 def check_platform(env):
@@ -111,6 +120,7 @@ def run_until_ready_then_ctrl_c(cwd, env) -> tuple[int, str]:
         up.wait_for(READY)
         check_platform(env)
         check_a_payment_lands(env)
+        check_the_importer_answers(env)
     finally:
         status = up.interrupt()
     return status, "".join(up.output)
@@ -127,6 +137,7 @@ def test_up_starts_every_server_it_needs_and_stops_them_on_ctrl_c(stack_env, tmp
     assert not port_open("127.0.0.1", kafka_port)
     assert not port_open("127.0.0.1", s3_port)
     assert not port_open("127.0.0.1", int(stack_env["INGESTION_HTTP_PORT"])), "the ingestion service stopped"
+    assert not port_open("127.0.0.1", int(stack_env["IMPORTER_PORT"])), "the importer stopped"
 
 
 def test_up_uses_servers_that_already_answer_and_leaves_them_running(stack_env, tmp_path, kafka_bootstrap,
