@@ -11,12 +11,13 @@ ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
 @pytest.fixture
 def environment(monkeypatch, tmp_path):
-    """An environment with only the required S3 keys, and no .env file in reach."""
+    """An environment with only the required values, and no .env file in reach."""
     monkeypatch.chdir(tmp_path)
     for name in StackSettings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("S3_ACCESS_KEY", "local-access")
     monkeypatch.setenv("S3_SECRET_KEY", "local-secret")
+    monkeypatch.setenv("IMPORTER_SECRET_KEY", "local-importer-secret")
     return monkeypatch
 
 
@@ -39,10 +40,11 @@ def test_the_environment_overrides_a_default(environment):
     assert load(StackSettings).suspicious_amount_threshold == Decimal("5000.50")
 
 
-def test_a_missing_required_value_fails_naming_it(environment):
-    environment.delenv("S3_SECRET_KEY")
+@pytest.mark.parametrize("name", ["S3_ACCESS_KEY", "S3_SECRET_KEY", "IMPORTER_SECRET_KEY"])
+def test_a_missing_required_value_fails_naming_it(environment, name):
+    environment.delenv(name)
 
-    with pytest.raises(ConfigError, match="S3_SECRET_KEY is not set"):
+    with pytest.raises(ConfigError, match=f"{name} is not set"):
         load(StackSettings)
 
 
