@@ -28,6 +28,21 @@ def test_upgrade_downgrade_upgrade_round_trips(empty_database_url):
     assert tables(empty_database_url) == set(Base.metadata.tables)
 
 
+def test_the_bi_views_come_and_go_with_the_migrations(empty_database_url):
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(empty_database_url)
+        views = set(inspect(engine).get_view_names())
+        downgrade(empty_database_url, "0003")
+        after_downgrade = set(inspect(engine).get_view_names())
+    finally:
+        engine.dispose()
+
+    assert views == {"bi_transactions", "bi_daily_volume", "bi_user_activity", "bi_rejection_reasons",
+                     "bi_rejections_by_import"}
+    assert after_downgrade == set()
+
+
 def test_autogenerate_finds_no_difference_between_models_and_migrations(empty_database_url):
     upgrade(empty_database_url)
     engine = make_engine(empty_database_url)
