@@ -109,7 +109,7 @@ def schemas(check: bool) -> None:
 def _add_service_commands() -> None:
     """Each service brings its own commands (`payments ingest`, …) when its package is installed: its cli
     module has `command`, or `commands` when it has several."""
-    for package in ("ingestion_service", "data_generator", "csv_importer"):
+    for package in ("ingestion_service", "data_generator", "csv_importer", "dashboards"):
         if importlib.util.find_spec(package) is not None:
             module = importlib.import_module(f"{package}.cli")
             for command in getattr(module, "commands", None) or [module.command]:

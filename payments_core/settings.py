@@ -33,7 +33,9 @@ __all__ = [
 
 
 class _FromEnvironment(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (`NAME=` in .env) counts as not set: the default applies, or a required value is missing.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
 
 class KafkaSettings(_FromEnvironment):

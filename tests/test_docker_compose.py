@@ -76,6 +76,14 @@ def test_the_importer_is_reachable_from_the_host_once_set_up(services):
     assert "/health" in " ".join(importer["healthcheck"]["test"])
 
 
+def test_metabase_is_provisioned_once_it_is_healthy(services):
+    provision = services["metabase-provision"]
+
+    assert provision["command"] == ["payments", "metabase-provision"]
+    assert provision["depends_on"]["metabase"]["condition"] == "service_healthy"
+    assert provision["environment"]["METABASE_URL"] == "http://metabase:3000"
+
+
 def test_every_image_is_pinned_to_a_version(services):
     for name, service in services.items():
         if "image" in service and "build" not in service:

@@ -86,11 +86,12 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(environment, tmp_path):
 
 
 def test_env_example_documents_every_setting_of_every_service():
+    from dashboards.cli import MetabaseSettings
     from data_generator.settings import GeneratorSettings
     from ingestion_service.settings import IngestionSettings
 
     documented = {line.split("=", 1)[0].strip() for line in ENV_EXAMPLE.read_text().splitlines()
                   if "=" in line and not line.lstrip().startswith("#")}
 
-    for settings in (StackSettings, IngestionSettings, GeneratorSettings):
+    for settings in (StackSettings, IngestionSettings, GeneratorSettings, MetabaseSettings):
         assert {name.upper() for name in settings.model_fields} <= documented, settings.__name__
