@@ -34,11 +34,13 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     init_app(app, settings)
     csrf.init_app(app)
 
+    from .views.dashboard import bp as dashboard_bp
     from .views.imports import bp as imports_bp
     from .views.upload import bp as upload_bp
 
     app.register_blueprint(upload_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(dashboard_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
