@@ -144,6 +144,7 @@ class Stack:
             lines.append(f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics")
         if importlib.util.find_spec("csv_importer") is not None:
             lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/")
+            lines.append(f"  dashboard:    http://127.0.0.1:{s.importer_port}/dashboard")
         lines += [f"  logs: {self.state_dir / 'logs'}", "Press Ctrl-C to stop everything started here.", ""]
         return "\n".join(lines)
 
