@@ -17,11 +17,15 @@ from .reading import REQUIRED, CsvLayout, records
 __all__ = ["derived_transaction_id", "messages"]
 
 
-def derived_transaction_id(sha256: str, line: int) -> str:
-    """A UUID (version 5 layout) from 80 bits of the file's SHA-256 and 32 bits of the line number."""
+def _id_prefix(sha256: str) -> str:
     h = sha256
     variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:24]}{line:08x}"
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:24]}"
+
+
+def derived_transaction_id(sha256: str, line: int) -> str:
+    """A UUID (version 5 layout) from 80 bits of the file's SHA-256 and 32 bits of the line number."""
+    return f"{_id_prefix(sha256)}{line:08x}"
 
 
 def _text(value: str) -> str:
@@ -35,25 +39,26 @@ def messages(layout: CsvLayout, marked: Marked, sha256: str, import_id: UUID,
              file_name: str) -> Iterator[tuple[bytes, bytes]]:
     """(key, value) for every row to publish, in file order."""
     positions = [layout.positions[name] for name in REQUIRED]
+    in_order = positions == list(range(len(REQUIRED)))
     own_id = layout.positions.get("transaction_id")
+    prefix = _id_prefix(sha256)
     tail = f'"import_id":"{import_id}","source_file":{_text(file_name)},"line_number":'
+    # The common row (no field needing escapes) is written with one format call; braces of JSON doubled.
+    plain = ("{{" + ",".join(f'"{name}":"{{}}"' for name in REQUIRED)
+             + ',"transaction_id":"{}",' + tail.replace("{", "{{").replace("}", "}}") + '{},"is_suspicious":{}}}')
     skip = marked.not_published
     suspicious_lines = {flag.line for flag in marked.suspicious}
-    plain_prefix = [f'"{name}":"' for name in REQUIRED]
-    for record in records(layout):
-        if record.line in skip:
+    for line, fields, _ in records(layout):
+        if line in skip:
             continue
-        fields = record.fields
         given = fields[own_id].strip() if own_id is not None else ""
-        transaction_id = given or derived_transaction_id(sha256, record.line)
-        values = [fields[at].strip() for at in positions]
-        joined = "".join(values)
+        transaction_id = given or f"{prefix}{line:08x}"
+        values = list(map(str.strip, fields[:6])) if in_order else [fields[at].strip() for at in positions]
+        flagged = "true" if line in suspicious_lines else "false"
+        joined = "".join(values) + transaction_id
         if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
-            # The common case, checked once for the whole row: no field needs escaping.
-            body = ",".join(prefix + value + '"' for prefix, value in zip(plain_prefix, values, strict=True))
+            value = plain.format(*values, transaction_id, line, flagged)
         else:
-            body = ",".join(f'"{name}":{_text(value)}' for name, value in zip(REQUIRED, values, strict=True))
-        flagged = record.line in suspicious_lines
-        value = (f'{{{body},"transaction_id":{_text(transaction_id)},{tail}{record.line},'
-                 f'"is_suspicious":{"true" if flagged else "false"}}}')
+            body = ",".join(f'"{name}":{_text(v)}' for name, v in zip(REQUIRED, values, strict=True))
+            value = f'{{{body},"transaction_id":{_text(transaction_id)},{tail}{line},"is_suspicious":{flagged}}}'
         yield transaction_id.encode(), value.encode()
