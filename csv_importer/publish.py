@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
+from payments_core.kafka import produce_when_room
+
 __all__ = ["Published", "publish_rows"]
 
 
@@ -36,12 +38,7 @@ def publish_rows(config: dict, topic: str, rows: Iterable[tuple[bytes, bytes]], 
 
     producer = Producer({**config, "on_delivery": failed, "delivery.report.only.error": True})
     for key, value in rows:
-        while True:
-            try:
-                producer.produce(topic, value, key)
-                break
-            except BufferError:
-                producer.poll(0.05)
+        produce_when_room(producer, topic, value, key)
         result.sent += 1
         if result.sent % 10_000 == 0:
             producer.poll(0)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
+from payments_core.kafka import produce_when_room
+
 from .payments import Generated
 
 __all__ = ["Pacer", "Report", "publish"]
@@ -109,12 +111,7 @@ def publish(stream: Iterator[Generated], producer_config: dict, topic: str, rate
             continue
         for _ in range(min(due, CHUNK)):
             event = next(stream)
-            while True:
-                try:
-                    producer.produce(topic, event.value, event.key, headers=SOURCE_HEADERS)
-                    break
-                except BufferError:  # the local queue is full: let deliveries drain it
-                    producer.poll(0.05)
+            produce_when_room(producer, topic, event.value, event.key, SOURCE_HEADERS)
             report.sent += 1
             report.kinds[event.kind] += 1
         producer.poll(0)

@@ -10,7 +10,7 @@ import socket
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import KafkaError, KafkaException, TopicCollection
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicCollection
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from payments_core.errors import ServerStartError
@@ -21,6 +21,7 @@ __all__ = [
     "admin_client",
     "ensure_topics",
     "platform_topics",
+    "produce_when_room",
     "producer_config",
     "broker_answers",
     "wait_for_broker",
@@ -50,6 +51,17 @@ def producer_config(settings: KafkaSettings, **overrides) -> dict:
         "compression.type": "lz4",
         **overrides,
     }
+
+
+def produce_when_room(producer: Producer, topic: str, value: bytes, key: bytes | None,
+                      headers: list[tuple[str, bytes]] | None = None) -> None:
+    """Queue one message; while the producer's local queue is full, let deliveries drain it, then queue it."""
+    while True:
+        try:
+            producer.produce(topic, value, key, headers=headers)
+            return
+        except BufferError:
+            producer.poll(0.05)
 
 
 def admin_client(bootstrap_servers: str) -> AdminClient:
