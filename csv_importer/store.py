@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from payments_core.contract import Reason
 from payments_core.db.models import Import, ImportFlag, RejectedEvent, Transaction
 
 from .marking import Flag
@@ -80,8 +81,8 @@ def status(engine: Engine, record, show: int = 100) -> ImportStatus:
         latest = conn.execute(select(RejectedEvent.import_line, RejectedEvent.reasons)
                               .where(RejectedEvent.import_id == record.import_id)
                               .order_by(RejectedEvent.import_line).limit(show))
-        rejections = [{"line": line, "reasons": [f"{r['field']}: {r['message']}" if r["field"] else r["message"]
-                                                 for r in reasons]} for line, reasons in latest]
+        rejections = [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]}
+                      for line, reasons in latest]
     return ImportStatus(record.rows_published, in_database, rejected, rejections)
 
 
@@ -100,6 +101,6 @@ def rejected_rows(engine: Engine, import_id: uuid.UUID) -> list[tuple[int, str, 
                 sent = json.loads(bytes(payload))
             except ValueError:
                 sent = {}
-            reason = "; ".join(f"{r['field']}: {r['message']}" if r["field"] else r["message"] for r in reasons)
+            reason = "; ".join(Reason.model_validate(r).text() for r in reasons)
             rows.append((line, reason, sent if isinstance(sent, dict) else {}))
     return rows

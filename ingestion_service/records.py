@@ -98,7 +98,7 @@ class Refusal:
         return json.dumps([r.model_dump(mode="json") for r in self.reasons])
 
     def summary(self) -> str:
-        return "; ".join(f"{r.field}: {r.message}" if r.field else r.message for r in self.reasons)
+        return "; ".join(r.text() for r in self.reasons)
 
     def stored_payload(self) -> bytes:
         """The payload as kept in rejected_events: whole, or its first MAX_MESSAGE_BYTES when larger."""

@@ -104,6 +104,10 @@ class Reason(BaseModel):
     message: str
     input: Any = None
 
+    def text(self) -> str:
+        """The reason as a person reads it: `amount: Input should be greater than 0`, or the message alone."""
+        return f"{self.field}: {self.message}" if self.field else self.message
+
 
 class ContractError(ValueError):
     """A message that does not meet the contract; `reasons` says what is wrong, field by field."""
