@@ -23,6 +23,7 @@ from payments_core.db.connect import make_engine
 from payments_core.kafka import ensure_topics
 from payments_core.servers import free_port, start_moto, start_process, start_tansu
 from payments_core.setup import migrate_and_seed
+from payments_core.stack import answers_200
 
 ROOT = Path(__file__).resolve().parents[1]
 HUGE = ROOT / "csvs" / "huge_load_transactions.csv"
@@ -82,7 +83,7 @@ def main() -> None:
                "IMPORTER_PORT": str(port), "IMPORTER_SECRET_KEY": "bench-secret-key-0123"}
         importer = start_process("importer", [sys.executable, str(Path(__file__).resolve()), "--serve"],
                                  f"127.0.0.1:{port}", folder / "logs", env=env,
-                                 ready=lambda: _answers(f"http://127.0.0.1:{port}/health"))
+                                 ready=lambda: answers_200(f"http://127.0.0.1:{port}/health"))
         print(f"importer process after start: {peak_mb(importer.process.pid):.0f} MB")
         for rows, target in ((100_000, 1.0), (1_000_000, 8.0)):
             path = make_file(rows, folder)
@@ -100,14 +101,6 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def serve() -> None:

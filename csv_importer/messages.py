@@ -14,18 +14,15 @@ from uuid import UUID
 from .marking import Marked
 from .reading import REQUIRED, CsvLayout, records
 
-__all__ = ["derived_transaction_id", "messages"]
+__all__ = ["messages"]
 
 
 def _id_prefix(sha256: str) -> str:
+    """A derived id is this prefix and the line number in 8 hex digits: a UUID (version 5 layout) from 80 bits of
+    the file's SHA-256 and 32 bits of the line."""
     h = sha256
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:24]}"
-
-
-def derived_transaction_id(sha256: str, line: int) -> str:
-    """A UUID (version 5 layout) from 80 bits of the file's SHA-256 and 32 bits of the line number."""
-    return f"{_id_prefix(sha256)}{line:08x}"
 
 
 def _text(value: str) -> str:
