@@ -11,6 +11,7 @@ Decimal's own digits.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -18,7 +19,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from payments_core.fields import Amount, CurrencyAlpha, CurrencyNumeric, Status, Timestamp, Username
+from payments_core.fields import (
+    Amount,
+    CurrencyAlpha,
+    CurrencyNumeric,
+    Id,
+    LineNumber,
+    Status,
+    Timestamp,
+    Username,
+)
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -28,11 +38,16 @@ __all__ = [
     "Reason",
     "parse",
     "reasons_from",
+    "safe_text",
     "to_json",
 ]
 
 # A payment event is a few hundred bytes; anything far larger is a mistake, not a payment.
 MAX_MESSAGE_BYTES = 64 * 1024
+# What a refusal keeps: enough reasons and enough of each input to act on, bounded whatever the message holds.
+MAX_REASONS = 50
+MAX_INPUT_TEXT = 300
+MAX_MESSAGE_TEXT = 2000
 
 Event = TypeVar("Event", bound=BaseModel)
 
@@ -57,9 +72,9 @@ class _Contract(BaseModel):
 class PaymentEvent(_Contract):
     """A payment on `payments-events`, in the format already in public use; from the generator or typed by hand."""
 
-    transaction_id: UUID
-    sender_id: UUID = Field(description="user_id of the paying user")
-    receiver_id: UUID = Field(description="user_id of the paid user; must differ from sender_id")
+    transaction_id: Id
+    sender_id: Id = Field(description="user_id of the paying user")
+    receiver_id: Id = Field(description="user_id of the paid user; must differ from sender_id")
     amount: Amount
     currency_code: CurrencyNumeric = Field(description="ISO 4217 numeric code, e.g. 840 for USD")
     timestamp: Timestamp
@@ -84,10 +99,10 @@ class ImportRow(_Contract):
 class ImportRowEvent(ImportRow):
     """A CSV row on `import-payments-events`, with what the importer adds to trace it back to its file."""
 
-    transaction_id: UUID = Field(description="deterministic: the same row of the same file gives the same id")
-    import_id: UUID
+    transaction_id: Id = Field(description="deterministic: the same row of the same file gives the same id")
+    import_id: Id
     source_file: str = Field(min_length=1, max_length=255)
-    line_number: int = Field(ge=1, description="the row's line in the file; the header is line 1")
+    line_number: LineNumber = Field(description="the row's line in the file; the header is line 1")
     is_suspicious: bool = Field(description="amount above SUSPICIOUS_AMOUNT_THRESHOLD when imported")
 
 
@@ -95,8 +110,11 @@ class Reason(BaseModel):
     """Why a message was refused, for one field (`field` is empty for the message as a whole).
 
     `code` is a short, fixed word for counting (pydantic's error type, or one of the platform's: `empty`,
-    `too_large`, `not_utf8`, `not_json`, `not_object`, `unknown_user`, `unknown_currency`, `database`);
-    `message` is the sentence for a person.
+    `too_large`, `not_utf8`, `not_json`, `not_object`, `duplicate_key`, `bad_character`, `unknown_user`,
+    `unknown_currency`, `database`, `internal`); `message` is the sentence for a person.
+
+    Every text in a Reason can be stored and sent anywhere: characters that PostgreSQL or UTF-8 cannot hold
+    (NUL, lone surrogates) are written as escapes, and long texts are cut, whatever the message held.
     """
 
     field: str
@@ -104,25 +122,87 @@ class Reason(BaseModel):
     message: str
     input: Any = None
 
+    @field_validator("field", "code", "message")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        return safe_text(value, MAX_MESSAGE_TEXT)
+
+    @field_validator("input")
+    @classmethod
+    def _storable_input(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return safe_text(value, MAX_INPUT_TEXT)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+            return safe_text(str(value), MAX_INPUT_TEXT)  # beyond what JSON readers hold exactly
+        return value
+
     def text(self) -> str:
         """The reason as a person reads it: `amount: Input should be greater than 0`, or the message alone."""
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class ContractError(ValueError):
-    """A message that does not meet the contract; `reasons` says what is wrong, field by field."""
+    """A message that does not meet the contract; `reasons` says what is wrong, field by field (at most
+    MAX_REASONS; a last one says how many more there were)."""
 
     def __init__(self, reasons: list[Reason]):
+        if len(reasons) > MAX_REASONS:
+            more = len(reasons) - MAX_REASONS + 1
+            reasons = reasons[: MAX_REASONS - 1] + [
+                Reason(field="", code="more", message=f"and {more} more problems of this message")
+            ]
         self.reasons = reasons
         super().__init__("; ".join(f"{r.field or 'message'}: {r.message}" for r in reasons))
+
+
+# Characters no field of the contract may hold: controls (PostgreSQL cannot store NUL in text, and no id, name
+# or code has any reason to hold the others) and lone surrogates (not Unicode text; UTF-8 cannot encode them).
+_BAD_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# A strict JSON reader refuses raw controls inside strings, so only escapes or raw DEL/C1 can bring them in.
+_MAY_HOLD_BAD = re.compile(r"\\u|[\x7f-\x9f]")
+
+
+def safe_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> str:
+    """`text` as any store can hold it: bad characters written as escapes (`\\u0000`), cut at `limit` characters."""
+    if _BAD_CHARACTER.search(text):
+        text = _BAD_CHARACTER.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bad_characters(data: dict) -> list[Reason]:
+    """A reason for each key or text value that holds a character the contract refuses."""
+    reasons = []
+    for key, value in data.items():
+        for where, text in (("its name", key), ("its value", value)):
+            if isinstance(text, str) and (found := _BAD_CHARACTER.search(text)):
+                reasons.append(Reason(
+                    field=key, code="bad_character", input=value if isinstance(value, str) else None,
+                    message=f"{where} holds the character U+{ord(found.group()):04X} at position {found.start()}; "
+                            "control characters and lone surrogates are refused",
+                ))
+    return reasons
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return data
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number in JSON")
 
 
-# One decoder for every message: json.loads with options would build a new one per call.
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+# One decoder for every message: json.loads with options would build a new one per call. A key given twice is
+# refused: which one a reader keeps differs between readers, so the sender's meaning is unknown.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_object)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -147,6 +227,12 @@ def parse(model: type[Event], raw: bytes | str) -> Event:
         raise ContractError([Reason(field="", code="not_utf8", message="the message is not UTF-8 text")]) from None
     try:
         data = _DECODER.decode(text.lstrip("\ufeff"))
+    except _DuplicateKey as e:
+        reason = Reason(field=e.key, code="duplicate_key", message="the field is given more than once")
+        raise ContractError([reason]) from None
+    except RecursionError:
+        reason = Reason(field="", code="not_json", message="the message is not valid JSON (nested too deeply)")
+        raise ContractError([reason]) from None
     except ValueError as e:
         reason = Reason(field="", code="not_json", message=f"the message is not valid JSON ({e})")
         raise ContractError([reason]) from None
@@ -155,6 +241,8 @@ def parse(model: type[Event], raw: bytes | str) -> Event:
             [Reason(field="", code="not_object",
                     message=f"the message should be a JSON object, not {type(data).__name__}")]
         )
+    if (not isinstance(raw, bytes) or _MAY_HOLD_BAD.search(text)) and (bad := _bad_characters(data)):
+        raise ContractError(bad)
     try:
         return model.model_validate(data)
     except ValidationError as e:

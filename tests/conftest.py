@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 from confluent_kafka import Consumer, Producer
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -22,6 +23,12 @@ from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
 from payments_core.kafka import ensure_topics
 from payments_core.servers import EmbeddedPostgres, free_port, start_moto, start_tansu
+
+# Property-based tests: no per-example deadline (real servers answer in their own time); HYPOTHESIS_PROFILE=deep
+# runs many more examples, to look for new findings before a release.
+hypothesis_settings.register_profile("default", deadline=None, print_blob=True)
+hypothesis_settings.register_profile("deep", deadline=None, print_blob=True, max_examples=3000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _unique(prefix: str) -> str:

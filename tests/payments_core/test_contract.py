@@ -195,3 +195,82 @@ def test_json_out_escapes_text_and_an_import_row_reads_back_equal():
     event = parse(ImportRowEvent, json.dumps(import_row(source_file='März "final" \\ report.csv')))
 
     assert parse(ImportRowEvent, to_json(event)) == event
+
+
+# --- messages that once stopped the ingestion service, kept as named regressions ------------------------------
+
+@pytest.mark.parametrize(("what", "raw", "field", "code"), [
+    ("NUL in a value", payment(status="completed\u0000"), "status", "bad_character"),
+    ("NUL in an unknown field's name", payment(**{"no\u0000te": 1}), "no\\u0000te", "bad_character"),
+    ("a lone surrogate in a value", payment(status="\ud800"), "status", "bad_character"),
+    ("a lone surrogate in a name", payment(**{"\udfff": "x"}), "\\udfff", "bad_character"),
+    ("a zone pushing past year 9999", payment(timestamp="9999-12-31T23:30:00-05:00"), "timestamp",
+     "timestamp_out_of_range"),
+    ("a zone pushing before year 1", payment(timestamp="0001-01-01T00:30:00+05:00"), "timestamp",
+     "timestamp_out_of_range"),
+    ("year 1", payment(timestamp="0001-01-01T00:00:00Z"), "timestamp", "timestamp_out_of_range"),
+    ("year 9999", payment(timestamp="9999-12-31T00:00:00Z"), "timestamp", "timestamp_out_of_range"),
+    ("before 2000", payment(timestamp="1999-12-31T23:59:59Z"), "timestamp", "timestamp_out_of_range"),
+    ("a nil transaction_id", payment(transaction_id="00000000-0000-0000-0000-000000000000"), "transaction_id",
+     "nil_uuid"),
+    ("a nil sender_id", payment(sender_id="00000000-0000-0000-0000-000000000000"), "sender_id", "nil_uuid"),
+    ("a key given twice", PUBLIC_EXAMPLE.replace('"status": "completed"', '"status": "completed", '
+                                                 '"status": "failed"').encode(), "status", "duplicate_key"),
+    ("nesting 20,000 deep", b"[" * 20_000, "", "not_json"),
+    ("an exponent that takes hours to expand", PUBLIC_EXAMPLE.replace("840", "1e999999999").encode(),
+     "currency_code", "int_out_of_range"),
+    ("a tiny exponent that takes hours too", PUBLIC_EXAMPLE.replace("840", "12e-999999999").encode(),
+     "currency_code", "int_out_of_range"),
+    ("an integer of 5,000 digits", PUBLIC_EXAMPLE.replace("840", "9" * 5000).encode(), "", "not_json"),
+])
+def test_a_message_that_once_stopped_the_service_is_refused_naming_the_field(what, raw, field, code):
+    with pytest.raises(ContractError) as caught:
+        parse(PaymentEvent, raw)
+
+    found = {r.field: r.code for r in caught.value.reasons}
+    assert found.get(field) == code, f"{what}: {caught.value.reasons}"
+    assert storable([r.model_dump(mode="json") for r in caught.value.reasons]), what
+
+
+def storable(value) -> bool:
+    """Whether PostgreSQL's text and jsonb can hold every string in `value`: no NUL, no lone surrogate."""
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    return True
+
+
+def test_a_line_number_beyond_the_database_integer_is_refused():
+    with pytest.raises(ContractError) as caught:
+        parse(ImportRowEvent, json.dumps(import_row(line_number=2**31)))
+
+    assert [r.field for r in caught.value.reasons] == ["line_number"]
+
+
+def test_a_message_with_a_thousand_problems_keeps_fifty_reasons_and_says_how_many_more():
+    with pytest.raises(ContractError) as caught:
+        parse(PaymentEvent, payment(**{f"extra_{i}": i for i in range(1000)}))
+
+    reasons = caught.value.reasons
+    assert len(reasons) == 50
+    assert reasons[-1].message == "and 951 more problems of this message"
+
+
+def test_a_long_input_is_cut_in_the_reason_but_the_field_is_still_named():
+    with pytest.raises(ContractError) as caught:
+        parse(PaymentEvent, payment(status="x" * 10_000))
+
+    (reason,) = caught.value.reasons
+    assert reason.field == "status"
+    assert len(reason.input) == 300 and reason.input.endswith("…")
+
+
+def test_a_timestamp_a_little_ahead_of_now_is_accepted_and_two_days_ahead_is_not():
+    soon = datetime.now(UTC) + timedelta(hours=2)
+    later = datetime.now(UTC) + timedelta(days=2)
+
+    assert parse(PaymentEvent, payment(timestamp=soon.isoformat())).timestamp == soon
+    assert "timestamp" in reasons(PaymentEvent, payment(timestamp=later.isoformat()))
