@@ -21,6 +21,9 @@ class Metrics:
         self.consumed = Counter("payments_ingest_messages_consumed", "Messages read from Kafka", ["topic"], registry=r)
         self.upserted = Counter("payments_ingest_rows_upserted", "Rows written to transactions", ["topic"],
                                 registry=r)
+        self.collapsed = Counter("payments_ingest_rows_collapsed",
+                                 "Rows replaced by a later version of the same transaction in the same batch",
+                                 ["topic"], registry=r)
         self.rejected = Counter("payments_ingest_messages_rejected",
                                 "Messages refused, by topic and reason code", ["topic", "reason"], registry=r)
         self.batch_size = Histogram("payments_ingest_batch_messages", "Messages per batch", registry=r,

@@ -36,6 +36,8 @@ class Source:
 
     @classmethod
     def of(cls, message: Message) -> Source:
+        """Whatever the message's timestamp and headers hold: one the database cannot store becomes None (the
+        timestamp) or is left out (headers whose names are not UTF-8), never an error."""
         kind, millis = message.timestamp()
         return cls(
             topic=message.topic(),
@@ -43,14 +45,29 @@ class Source:
             offset=message.offset(),
             key=message.key(),
             value=message.value() or b"",
-            timestamp=None if kind == TIMESTAMP_NOT_AVAILABLE else datetime.fromtimestamp(millis / 1000, UTC),
-            headers=list(message.headers() or []),
+            timestamp=None if kind == TIMESTAMP_NOT_AVAILABLE else _moment(millis),
+            headers=_headers(message),
         )
 
     def header(self, name: str) -> bytes | None:
         if not self.headers:  # most messages have none
             return None
         return next((value for key, value in self.headers if key == name), None)
+
+
+def _moment(millis: int) -> datetime | None:
+    # Producers set any 64-bit number; one outside Python's years 1-9999 is as good as none.
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _headers(message: Message) -> list[tuple[str, bytes]]:
+    try:
+        return list(message.headers() or [])
+    except (UnicodeDecodeError, ValueError, TypeError):
+        return []
 
 
 @dataclass(slots=True)
@@ -99,6 +116,17 @@ class Refusal:
 
     def summary(self) -> str:
         return "; ".join(r.text() for r in self.reasons)
+
+    @classmethod
+    def internal(cls, source: Source, error: BaseException, *, transaction_id: UUID | None = None,
+                 import_id: UUID | None = None, import_line: int | None = None) -> Refusal:
+        """The message on which the service itself failed, refused with reason code `internal` and the error,
+        so that it is recorded and dead-lettered like any refusal instead of stopping the service."""
+        reason = Reason(field="", code="internal",
+                        message=f"the service failed on this message ({type(error).__name__}: {error}); "
+                                "it was set aside so that the others go on")
+        return cls(source, [reason], "InternalError", transaction_id=transaction_id, import_id=import_id,
+                   import_line=import_line)
 
     def stored_payload(self) -> bytes:
         """The payload as kept in rejected_events: whole, or its first MAX_MESSAGE_BYTES when larger."""

@@ -27,7 +27,7 @@ from .dead_letter import BrokerUnavailable, DeadLetters
 from .metrics import Metrics
 from .records import Refusal, Source
 from .settings import IngestionSettings
-from .sink import DatabaseUnavailable, PostgresSink
+from .sink import DatabaseUnavailable, Outcome, PostgresSink
 from .validate import Parsed, Validator
 
 __all__ = ["Batch", "IngestionService"]
@@ -55,6 +55,7 @@ class Batch:
     refusals: list[Refusal]
     read_at: float = field(default_factory=time.monotonic)
     written: int | None = None  # rows upserted, once the database transaction has committed
+    collapsed: int = 0  # rows replaced by a later version of their transaction within the batch
     published: bool = False  # refusals confirmed by the dead-letter topic
     future: Future | None = None  # the write in progress on the writer thread
 
@@ -162,12 +163,54 @@ class IngestionService:
     def _write(self, batch: Batch) -> None:
         """On the writer thread: the database transaction, then the dead letters; each stage once."""
         if batch.written is None:
-            written, refusals = self.sink.write(batch.parsed, batch.refusals)
-            batch.written, batch.refusals = len(written), refusals
-            self._count(batch, written)
+            outcome = self._write_isolating(batch.parsed, batch.refusals)
+            batch.written, batch.refusals = len(outcome.written), outcome.refusals
+            batch.collapsed = sum(outcome.collapsed.values())
+            self._count(batch, outcome)
         if not batch.published:
             self.dead_letters.publish(batch.refusals)
             batch.published = True
+
+    def _write_isolating(self, parsed: list[Parsed], refusals: list[Refusal]) -> Outcome:
+        """Write the messages in one transaction; if that fails for a reason that is not the database's own,
+        write each half in its own, down to the one message to blame, which is refused as `internal`.
+
+        Whatever a message holds, it cannot stop the others: one bad message costs about 2·log2(batch)
+        transactions. A TransientError (the database or the broker is down) propagates: the whole batch is retried.
+        """
+        try:
+            return self.sink.write(parsed, refusals)
+        except TransientError:
+            raise
+        except Exception as error:  # noqa: BLE001 — contained to the message(s) that caused it
+            items: list[Parsed | Refusal] = [*parsed, *refusals]
+            if len(items) > 1:
+                log.warning("writing %d messages failed (%s: %s); writing them in halves to find the cause",
+                            len(items), type(error).__name__, error)
+                half = len(items) // 2
+                return self._write_part(items[:half]).add(self._write_part(items[half:]))
+            return self._set_aside(items[0], error)
+
+    def _write_part(self, items: list[Parsed | Refusal]) -> Outcome:
+        return self._write_isolating([i for i in items if isinstance(i, Parsed)],
+                                     [i for i in items if isinstance(i, Refusal)])
+
+    def _set_aside(self, item: Parsed | Refusal, error: Exception) -> Outcome:
+        source = item.source
+        log.error("topic=%s partition=%s offset=%s failed alone (%s: %s); refused as internal",
+                  source.topic, source.partition, source.offset, type(error).__name__, error)
+        ids = ({"transaction_id": item.transaction_id, "import_id": item.import_id, "import_line": item.import_line}
+               if isinstance(item, Refusal) else _ids(item))
+        refusal = Refusal.internal(source, error, **ids)
+        try:
+            return self.sink.write([], [refusal])
+        except TransientError:
+            raise
+        except Exception as again:  # noqa: BLE001 — still counted and dead-lettered; the log says why
+            log.error("recording the refusal of topic=%s partition=%s offset=%s failed too (%s: %s); "
+                      "it is dead-lettered only", source.topic, source.partition, source.offset,
+                      type(again).__name__, again)
+            return Outcome(refusals=[Refusal.internal(source, error)])
 
     def _finish(self, batch: Batch) -> None:
         """Wait for the oldest batch's write, commit its offsets, let it go. Raises TransientError to retry."""
@@ -269,12 +312,15 @@ class IngestionService:
         log.warning("lost partitions=%s; what was held is read again by their next owner", _names(partitions))
     # --- counting ----------------------------------------------------------------------------------------------
 
-    def _count(self, batch: Batch, written) -> None:
+    def _count(self, batch: Batch, outcome: Outcome) -> None:
+        """consumed = upserted + collapsed + refused, per topic."""
         for topic, n in Counter(s.topic for s in batch.sources).items():
             self.metrics.consumed.labels(topic).inc(n)
-        for topic, n in Counter(source.topic for _, source in written).items():
+        for topic, n in Counter(source.topic for _, source in outcome.written).items():
             self.metrics.upserted.labels(topic).inc(n)
-        for refusal in batch.refusals:
+        for topic, n in outcome.collapsed.items():
+            self.metrics.collapsed.labels(topic).inc(n)
+        for refusal in outcome.refusals:
             self.metrics.rejected.labels(refusal.source.topic, refusal.reasons[0].code).inc()
 
     def _observe(self, batch: Batch, committed_at: datetime) -> None:
@@ -285,9 +331,15 @@ class IngestionService:
             if source.timestamp is not None:
                 self.metrics.end_to_end.observe((committed_at - source.timestamp).total_seconds())
         self.metrics.last_batch_at = time.time()
-        log.info("batch messages=%d upserted=%d refused=%d partitions=%s ms=%.0f",
-                 len(batch.sources), batch.written, len(batch.refusals),
+        log.info("batch messages=%d upserted=%d collapsed=%d refused=%d partitions=%s ms=%.0f",
+                 len(batch.sources), batch.written, batch.collapsed, len(batch.refusals),
                  _names(batch.offsets()), seconds * 1000)
+
+
+def _ids(parsed: Parsed) -> dict:
+    event = parsed.event
+    return {"transaction_id": event.transaction_id, "import_id": getattr(event, "import_id", None),
+            "import_line": getattr(event, "line_number", None)}
 
 
 def _names(partitions: list[TopicPartition]) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import Counter
+from dataclasses import dataclass, field
 
 import psycopg2
 from psycopg2 import errors as pg_errors
@@ -22,7 +24,7 @@ from payments_core.errors import TransientError
 from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
 from .validate import Parsed, Validator
 
-__all__ = ["DatabaseUnavailable", "PostgresSink"]
+__all__ = ["DatabaseUnavailable", "Outcome", "PostgresSink"]
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,28 @@ Written = tuple[Row, Source]
 # Errors that one row can cause (a constraint, a value out of range): the row is refused, the others written.
 ROW_ERRORS = (pg_errors.IntegrityError, pg_errors.DataError)
 
+# SQLSTATE classes that say something of the database, not of the data: the connection (08), a deadlock or
+# serialization failure (40), resources (53), an operator or a statement timeout (57), the system (58), the schema
+# or the rights (42, 3D, 3F, 28), a lock or state (55). The batch is retried later, never blamed on a message.
+SYSTEMIC_SQLSTATE_CLASSES = {"08", "28", "3D", "3F", "40", "42", "53", "55", "57", "58"}
+
 
 class DatabaseUnavailable(TransientError):
-    """PostgreSQL cannot be reached or went away mid-batch; nothing of the batch was committed."""
+    """PostgreSQL cannot be reached, went away mid-batch, or cannot take any batch now; nothing was committed."""
+
+
+@dataclass
+class Outcome:
+    """What became of a batch's messages: every one is written, collapsed into a later version, or refused."""
+
+    written: list[Written] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    # By topic: rows replaced by a later version of the same transaction within the batch.
+    collapsed: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Outcome) -> Outcome:
+        return Outcome(self.written + other.written, self.refusals + other.refusals,
+                       self.collapsed + other.collapsed)
 
 
 class PostgresSink:
@@ -110,31 +131,48 @@ class PostgresSink:
             self._connection.commit()
         return self._connection
 
-    def write(self, parsed: list[Parsed], refusals: list[Refusal]) -> tuple[list[Written], list[Refusal]]:
+    def write(self, parsed: list[Parsed], refusals: list[Refusal]) -> Outcome:
         """Resolve, upsert and record one batch in one transaction.
 
-        Returns the rows written, with the message each came from, and every refusal (the contract's, the
-        look-ups', and the rows the database refused). Raises DatabaseUnavailable, having committed nothing,
-        when PostgreSQL is down.
+        Returns the rows written, with the message each came from, every refusal (the contract's, the
+        look-ups', and the rows the database refused), and how many rows a later version replaced. Raises
+        DatabaseUnavailable, having committed nothing, when PostgreSQL is down or refuses the batch for a
+        reason of its own (a deadlock, a missing table). Anything else is raised as it is, with nothing
+        committed: then something in the batch's messages is to blame, and the caller isolates it.
         """
         connection = self._connect()
         try:
             with connection.cursor() as cursor:
                 rows, unresolved = self.validator.resolve(parsed, cursor)
-                rows = _latest_per_transaction(rows)
+                latest = _latest_per_transaction(rows)
+                collapsed = _collapsed(rows, latest)
                 try:
-                    _upsert_all(cursor, rows)
+                    _upsert_all(cursor, latest)
                     database_refusals = []
                 except ROW_ERRORS:
                     connection.rollback()
-                    rows, database_refusals = _upsert_one_by_one(cursor, rows)
+                    latest, database_refusals = _upsert_one_by_one(cursor, latest)
                 every_refusal = refusals + unresolved + database_refusals
                 _record(cursor, every_refusal)
             connection.commit()
-            return rows, every_refusal
+            return Outcome(latest, every_refusal, collapsed)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
             self.close()
             raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e
+        except psycopg2.Error as e:
+            self._rollback()
+            if (e.pgcode or "")[:2] in SYSTEMIC_SQLSTATE_CLASSES:
+                raise DatabaseUnavailable(f"PostgreSQL cannot take the batch now: {_first_line(e)}") from e
+            raise
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            self._connection.rollback()
+        except psycopg2.Error:
+            self.close()
 
     def close(self) -> None:
         if self._connection is not None:
@@ -151,6 +189,14 @@ def _latest_per_transaction(rows: list[tuple[Row, Source]]) -> list[tuple[Row, S
     for row, source in rows:
         latest[row.transaction_id.int] = (row, source)  # the int hashes in C; a UUID hashes in Python
     return list(latest.values())
+
+
+def _collapsed(rows: list[Written], latest: list[Written]) -> Counter[str]:
+    if len(rows) == len(latest):  # the usual case, counted for free
+        return Counter()
+    by_topic = Counter(source.topic for _, source in rows)
+    by_topic.subtract(source.topic for _, source in latest)
+    return +by_topic
 
 
 def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> None:

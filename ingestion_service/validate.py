@@ -4,6 +4,7 @@ database knows. Every message becomes either a Row or a Refusal; none is dropped
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
@@ -15,6 +16,8 @@ from .lookups import Lookups
 from .records import Refusal, Row, Source
 
 __all__ = ["SOURCE_HEADER", "Parsed", "Validator"]
+
+log = logging.getLogger(__name__)
 
 # A producer may name itself in this header: `generator` (the data generator). Without it a payment on the
 # payments topic counts as typed by hand (`manual`).
@@ -36,11 +39,16 @@ class Validator:
         self.lookups = lookups or Lookups()
 
     def parse(self, source: Source) -> Parsed | Refusal:
+        """The event, or the refusal saying why not; never raises, whatever the message holds."""
         model = self.models[source.topic]
         try:
             return Parsed(source, parse(model, source.value))
         except ContractError as e:
             return Refusal(source, e.reasons, "ContractError", **_provenance(source.value))
+        except Exception as e:  # noqa: BLE001 — the last line of defence: one message cannot stop the service
+            log.exception("parsing failed on topic=%s partition=%s offset=%s; the message is refused as internal",
+                          source.topic, source.partition, source.offset)
+            return Refusal.internal(source, e, **_provenance(source.value))
 
     def resolve(self, parsed: list[Parsed], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal]]:
         """Rows for the events whose users and currency exist, refusals naming what does not.
@@ -132,7 +140,7 @@ def _provenance(raw: bytes) -> dict:
     the importer shows a person which line of their file was refused."""
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
         return {}

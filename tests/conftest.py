@@ -172,6 +172,19 @@ def produce(bootstrap, topic, messages, headers=None):
     assert producer.flush(30) == 0 and not failures, failures
 
 
+def produce_records(bootstrap, topic, records):
+    """Send records given as produce() arguments (value, key, headers, timestamp, partition), each confirmed.
+
+    The producer takes messages up to 4 MB, so that a test can send what a careless producer would."""
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
+                         "message.max.bytes": 4_000_000})
+    failures = []
+    for record in records:
+        producer.produce(topic, **record, on_delivery=lambda err, _msg: failures.append(err) if err else None)
+        producer.poll(0)
+    assert producer.flush(30) == 0 and not failures, failures
+
+
 def read_topic(bootstrap, topic, count, timeout=30.0, then_wait=0.0):
     """Read `count` messages from the start of `topic` (counting what arrives, never trusting watermarks).
 
