@@ -13,9 +13,11 @@ __all__ = ["Metrics", "serve"]
 
 
 class Metrics:
-    """The service's counters, one registry per service (several can run in one process, as in the tests)."""
+    """The service's counters and state, one registry per service (several can run in one process, as in the
+    tests). The consume loop writes the state; the HTTP thread reads it."""
 
-    def __init__(self) -> None:
+    def __init__(self, session_timeout_s: float = 10.0, stall_s: float = 60.0) -> None:
+        self.session_timeout_s, self.stall_s = session_timeout_s, stall_s
         self.registry = CollectorRegistry()
         r = self.registry
         self.consumed = Counter("payments_ingest_messages_consumed", "Messages read from Kafka", ["topic"], registry=r)
@@ -35,29 +37,80 @@ class Metrics:
                                     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
         self.database_up = Gauge("payments_ingest_database_up", "1 while PostgreSQL answers", registry=r)
         self.partitions = Gauge("payments_ingest_assigned_partitions", "Partitions this instance owns", registry=r)
+        self.broker_up_gauge = Gauge("payments_ingest_broker_up", "1 while a broker connection is up", registry=r)
+        self.lag = Gauge("payments_ingest_visible_lag", "Messages behind on the partitions this instance owns, as "
+                         "far as the broker's high watermarks show", registry=r)
         self.last_batch_at = time.time()
         self.started = False
+        self.topic_partitions = 0  # of the subscribed topics, as the broker's metadata shows them
+        self.visible_lag = 0
+        self.statistics_at = time.monotonic()
+        self.progress_at = time.monotonic()  # the last commit, or the last time there was nothing to do
+        self.assigned = 0
+        self.unassigned_since = time.monotonic()
         self.set_database_up(True)
-        self.set_partitions(0)
+        self.set_broker_up(True)
 
     def set_database_up(self, up: bool) -> None:
         self.database_is_up = up
         self.database_up.set(1 if up else 0)
 
+    def set_broker_up(self, up: bool) -> None:
+        self.broker_up = up
+        self.broker_up_gauge.set(1 if up else 0)
+
     def set_partitions(self, count: int) -> None:
+        if count == 0 and self.assigned != 0:
+            self.unassigned_since = time.monotonic()
         self.assigned = count
         self.partitions.set(count)
 
+    def observe_topics(self, partitions: int, lag: int) -> None:
+        now = time.monotonic()
+        self.topic_partitions, self.visible_lag, self.statistics_at = partitions, lag, now
+        self.lag.set(lag)
+        if lag == 0:
+            self.progress_at = now
+
+    def progressed(self) -> None:
+        self.progress_at = time.monotonic()
+
+    def problems(self) -> list[str]:
+        """What keeps the service from doing its work now, in words; empty when all is well."""
+        now = time.monotonic()
+        found = []
+        if not self.started:
+            found.append("not consuming")
+        if not self.database_is_up:
+            found.append("PostgreSQL is unavailable")
+        if not self.broker_up:
+            found.append("the Kafka broker is unreachable")
+        if self.started and self.assigned == 0 and self.topic_partitions > 0 \
+                and now - self.unassigned_since > self.session_timeout_s:
+            found.append(f"no partition held for {now - self.unassigned_since:.0f} s while the topics have "
+                         f"{self.topic_partitions}")
+        if self.started and now - self.statistics_at > self.stall_s:
+            found.append(f"the consume loop has not run for {now - self.statistics_at:.0f} s")
+        elif self.visible_lag > 0 and now - self.progress_at > self.stall_s:
+            found.append(f"{self.visible_lag} messages waiting and nothing committed for "
+                         f"{now - self.progress_at:.0f} s")
+        return found
+
     def health(self) -> tuple[int, dict]:
-        """200 while the service consumes and PostgreSQL answers; 503 otherwise, with what is wrong."""
+        """200 while the service consumes and makes progress; 503 otherwise, with what is wrong."""
+        problems = self.problems()
         body = {
-            "status": "ok" if self.database_is_up and self.started else "unavailable",
+            "status": "unavailable" if problems else "ok",
+            "problems": problems,
             "database": "up" if self.database_is_up else "down",
+            "broker": "up" if self.broker_up else "down",
             "consuming": self.started,
             "assigned_partitions": self.assigned,
+            "topic_partitions": self.topic_partitions,
+            "visible_lag": self.visible_lag,
             "seconds_since_last_batch": round(time.time() - self.last_batch_at, 1),
         }
-        return (200 if body["status"] == "ok" else 503), body
+        return (503 if problems else 200), body
 
 
 def serve(metrics: Metrics, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:

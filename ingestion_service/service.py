@@ -9,6 +9,7 @@ batches are kept, the partitions paused (the instance stays in its group), and t
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -84,7 +85,7 @@ class IngestionService:
                  on_committed: Callable[[Batch, datetime], None] | None = None):
         self.settings = settings
         self.topics = [settings.payments_topic, settings.imports_topic]
-        self.metrics = Metrics()
+        self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
         self.validator = Validator(settings, settings.suspicious_amount_threshold)
         self.sink = PostgresSink(settings.database_url, self.validator)
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
@@ -98,6 +99,10 @@ class IngestionService:
             "session.timeout.ms": session_ms,
             "heartbeat.interval.ms": max(100, min(3000, session_ms // 3)),
             "logger": CLIENT_LOG,
+            # Once a second, librdkafka says what it knows (brokers, partitions, lag): what /health reports.
+            "statistics.interval.ms": 1000,
+            "stats_cb": self._statistics,
+            "error_cb": self._client_error,
             **(consumer_overrides or {}),
         })
         self.on_committed = on_committed
@@ -105,12 +110,14 @@ class IngestionService:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-writer")
         self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
         self.paused = False
+        self.last_subscribed = 0.0
+        self.rejoin_after = settings.ingestion_session_timeout_ms / 1000 * 2  # doubles while rejoining finds none
 
     # --- the loop ----------------------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; then finish the batches in hand, commit, and leave the group."""
-        self.consumer.subscribe(self.topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._lost)
+        self._subscribe()
         self.metrics.started = True
         backoff = Backoff()
         log.info("consuming topics=%s group=%s", ",".join(self.topics), self.settings.ingestion_group_id)
@@ -125,7 +132,27 @@ class IngestionService:
             self.sink.close()
             log.info("stopped")
 
+    def _subscribe(self) -> None:
+        self.consumer.subscribe(self.topics, on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._lost)
+        self.last_subscribed = time.monotonic()
+        self.metrics.set_partitions(0)
+
+    def _rejoin_if_forgotten(self) -> None:
+        """Join the group again when this instance has held no partition for longer than the session timeout
+        while the topics have partitions: after a broker restart that lost the topics and the group (Tansu keeps
+        them in memory), the client otherwise waits for a rebalance that never comes."""
+        now, wait = time.monotonic(), self.rejoin_after
+        if (self.metrics.assigned == 0 and self.metrics.topic_partitions > 0 and self.metrics.broker_up
+                and now - self.metrics.unassigned_since > wait and now - self.last_subscribed > wait):
+            log.warning("no partition held for %.0f s while the topics have %d; joining the group again",
+                        now - self.metrics.unassigned_since, self.metrics.topic_partitions)
+            self.consumer.unsubscribe()
+            self._subscribe()
+            # An instance beyond the partition count rightly holds none: it must not rebalance the group often.
+            self.rejoin_after = min(wait * 2, 300.0)
+
     def _step(self, backoff: Backoff, stop: threading.Event) -> None:
+        self._rejoin_if_forgotten()
         if self.held and self.held[0].future is None:
             self.held[0].future = self.writer.submit(self._write, self.held[0])
         if len(self.held) < MAX_HELD and not self.paused:
@@ -221,6 +248,7 @@ class IngestionService:
             raise
         self._commit(batch)
         self.held.popleft()
+        self.metrics.progressed()
         committed_at = datetime.now(UTC)
         self._observe(batch, committed_at)
         if self.on_committed is not None:
@@ -290,10 +318,46 @@ class IngestionService:
             raise KafkaException(error)
         log.warning("broker: %s", error.str())
 
+    def _client_error(self, error: KafkaError) -> None:
+        """librdkafka's errors that concern no one message: the broker's state is what matters here."""
+        if error.code() == KafkaError._ALL_BROKERS_DOWN:
+            self._broker_state(False, error.str())
+
+    def _statistics(self, text: str) -> None:
+        """Once a second, on the consume thread: the brokers' state, the topics' partitions and the visible lag."""
+        try:
+            stats = json.loads(text)
+            brokers = [b for b in stats.get("brokers", {}).values() if b.get("nodeid", -1) >= 0]
+            partitions, lag = 0, 0
+            for topic in self.topics:
+                for number, partition in stats.get("topics", {}).get(topic, {}).get("partitions", {}).items():
+                    if number == "-1":
+                        continue
+                    partitions += 1
+                    if partition.get("fetch_state") == "active":  # a partition this instance owns
+                        lag += max(0, partition.get("consumer_lag", -1))
+        except (ValueError, AttributeError, TypeError) as e:
+            log.warning("unreadable client statistics (%s); health keeps what it knew", e)
+            return
+        self._broker_state(any(b.get("state") == "UP" for b in brokers), "no broker connection is up")
+        self.metrics.observe_topics(partitions, lag)
+
+    def _broker_state(self, up: bool, why: str) -> None:
+        """Log the broker's state once per change, not once per retry."""
+        if up != self.metrics.broker_up:
+            if up:
+                log.info("broker reachable again at %s", self.settings.kafka_bootstrap_servers)
+            else:
+                log.warning("broker unreachable at %s (%s); reconnecting, nothing is lost meanwhile",
+                            self.settings.kafka_bootstrap_servers, why)
+        self.metrics.set_broker_up(up)
+
     # --- rebalances --------------------------------------------------------------------------------------------
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.metrics.set_partitions(len(partitions))
+        if partitions:
+            self.rejoin_after = self.settings.ingestion_session_timeout_ms / 1000 * 2
         log.info("assigned partitions=%s", _names(partitions))
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

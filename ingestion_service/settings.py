@@ -18,5 +18,7 @@ class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServiceP
     ingestion_batch_max_wait_ms: int = Field(100, ge=1, le=60_000)
     # How long the group waits for a silent instance before moving its partitions to the others.
     ingestion_session_timeout_ms: int = Field(10_000, ge=1000, le=300_000)
+    # /health answers 503 when messages wait and nothing has been committed for this long.
+    ingestion_stall_seconds: int = Field(60, ge=5, le=3600)
     # Payments on payments-events above it are marked suspicious, as the importer marks CSV rows.
     suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)

@@ -6,6 +6,7 @@ Every message is keyed by its transaction_id, so all versions of one transaction
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import time
 from collections.abc import Iterable
@@ -36,8 +37,32 @@ def _hosts(bootstrap_servers: str) -> list[tuple[str, int]]:
     return hosts
 
 
-# librdkafka's own messages go through Python's logging, like the rest of a service's log.
+class RepeatFilter(logging.Filter):
+    """Lets a line through once per `window` seconds: while a broker is down, librdkafka says the same
+    "Connect to … failed" about twenty times a second. A different timing ("after 3ms") does not make a line new."""
+
+    _TIMINGS = re.compile(r"\d+ ?ms\b")
+
+    def __init__(self, window: float = 60.0):
+        super().__init__()
+        self.window = window
+        self.last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        key = self._TIMINGS.sub("#", record.getMessage())
+        if now - self.last.get(key, -self.window) < self.window:
+            return False
+        if len(self.last) > 1000:  # forget lines not seen within the window
+            self.last = {k: t for k, t in self.last.items() if now - t < self.window}
+        self.last[key] = now
+        return True
+
+
+# librdkafka's own messages go through Python's logging, like the rest of a service's log, each line at most
+# once a minute.
 CLIENT_LOG = logging.getLogger("kafka.client")
+CLIENT_LOG.addFilter(RepeatFilter())
 
 
 def producer_config(settings: KafkaSettings, **overrides) -> dict:

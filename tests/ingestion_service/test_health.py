@@ -1,0 +1,101 @@
+"""/health tells the truth: 503 while the broker is away, while nothing moves on a visible lag; and after a broker
+restart that lost the topics and the group, the service joins again and consumes by itself."""
+
+import logging
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from payments_core.db.models import Transaction
+from payments_core.kafka import ensure_topics
+from payments_core.servers import free_port, start_tansu
+from tests.conftest import produce, wait_until
+
+from .events import message, payment
+
+
+def _count(engine):
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(Transaction))
+
+
+def _status(running) -> tuple[int, dict]:
+    return running.service.metrics.health()
+
+
+@pytest.fixture
+def own_broker(tmp_path):
+    """A broker of the test's own, which the test may stop and start again on the same port."""
+    port = free_port()
+    brokers = [start_tansu("127.0.0.1", port, tmp_path / "logs")]
+    yield brokers
+    for broker in brokers:
+        broker.stop()
+
+
+def test_after_a_broker_restart_that_lost_everything_the_service_consumes_again_by_itself(
+    ingestion_settings, start_service, engine, own_broker, caplog, tmp_path
+):
+    caplog.set_level(logging.INFO)
+    broker = own_broker[0]
+    s = ingestion_settings.model_copy(update={"kafka_bootstrap_servers": broker.address})
+    topics = [s.payments_topic, s.imports_topic, s.dlq_topic]
+    ensure_topics(broker.address, topics, 3)
+    running = start_service(s)
+    produce(broker.address, s.payments_topic, [message(payment())])
+    wait_until(lambda: _count(engine) == 1, message="the first payment")
+    wait_until(lambda: _status(running)[0] == 200, message="healthy")
+
+    broker.stop()
+    status, body = wait_until(lambda: (h := _status(running))[0] == 503 and h, message="503 while down")
+    assert "the Kafka broker is unreachable" in body["problems"]
+    before = len(caplog.records)
+    time.sleep(5)
+    outage_lines = len(caplog.records) - before
+    assert outage_lines < 5, f"{outage_lines} log lines in about 5 s of outage:\n{caplog.text}"
+
+    # The broker keeps everything in memory: topics and the group are gone, and come back a while later.
+    own_broker.append(start_tansu("127.0.0.1", int(broker.address.rsplit(":", 1)[1]), tmp_path / "logs"))
+    time.sleep(6)
+    ensure_topics(broker.address, topics, 3)
+    produce(broker.address, s.payments_topic, [message(payment()) for _ in range(10)])
+
+    wait_until(lambda: _count(engine) == 11, timeout=90, message="the payments sent after the restart")
+    wait_until(lambda: _status(running)[0] == 200, message="healthy again")
+    assert "broker reachable again" in caplog.text
+    assert running.thread.is_alive()
+
+
+def test_health_is_503_while_messages_wait_and_nothing_is_committed(ingestion_settings, start_service, engine):
+    s = ingestion_settings.model_copy(update={"ingestion_stall_seconds": 5})
+    running = start_service(s)
+    produce(s.kafka_bootstrap_servers, s.payments_topic, [message(payment())])
+    wait_until(lambda: _count(engine) == 1, message="the first payment")
+    wait_until(lambda: _status(running)[0] == 200, message="healthy")
+
+    # A lock held elsewhere (a migration, a long manual fix) stops every write without any error.
+    locked = threading.Event()
+    release = threading.Event()
+
+    def hold_lock():
+        with engine.begin() as conn:
+            conn.exec_driver_sql("LOCK TABLE transactions IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold_lock, daemon=True)
+    holder.start()
+    locked.wait(10)
+    try:
+        produce(s.kafka_bootstrap_servers, s.payments_topic, [message(payment()) for _ in range(20)])
+        status, body = wait_until(lambda: (h := _status(running))[0] == 503 and h, timeout=30,
+                                  message="503 while stuck")
+        assert any("nothing committed" in p or "has not run" in p for p in body["problems"]), body
+    finally:
+        release.set()
+        holder.join(10)
+
+    wait_until(lambda: _count(engine) == 21, message="the waiting payments, once the lock is gone")
+    wait_until(lambda: _status(running)[0] == 200, message="healthy again")
