@@ -1,8 +1,9 @@
 """The local stack behind `make up`: real servers on this machine, the schema, the seed data and the services.
 
 A server that already answers at its configured address (an external Kafka, the machine's PostgreSQL) is used as
-it is; a local address that nobody answers on gets a server started there. On Ctrl-C or SIGTERM everything
-this process started is stopped, in reverse order, and nothing else.
+it is; a local address that nobody answers on gets a server started there. A service that exits is restarted
+with back-off, after saying which and why; the rest keeps running. On Ctrl-C or SIGTERM, or when a server this
+process started dies, everything this process started is stopped, in reverse order, and nothing else.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -36,7 +38,10 @@ from payments_core.servers import (
 from payments_core.settings import StackSettings
 from payments_core.setup import create_bucket, create_topics, migrate_and_seed
 
-__all__ = ["SERVICES", "Service", "Stack", "run"]
+__all__ = ["SERVICES", "Service", "Stack", "Supervised", "run"]
+
+# A service that exits is started again after 1 s, then 2, 4 … up to a minute; a run of a minute resets it.
+FIRST_RESTART_S, LAST_RESTART_S, STEADY_S = 1.0, 60.0, 60.0
 
 @dataclass(frozen=True)
 class Service:
@@ -63,12 +68,30 @@ def answers_200(url: str) -> bool:
 
 
 @dataclass
+class Supervised:
+    """A service the stack keeps running: how to start it, the process now, and when to start it again."""
+
+    service: Service
+    start: Callable[[], ChildProcess]
+    child: ChildProcess | None = None
+    started_at: float = 0.0
+    delay: float = FIRST_RESTART_S
+    restart_at: float | None = None  # set while it is down
+
+    def launch(self) -> None:
+        self.child = self.start()
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+
+@dataclass
 class Stack:
     """What the stack started (to stop it) and where everything is (to tell the services and the person)."""
 
     settings: StackSettings
     state_dir: Path
-    children: list[ChildProcess] = field(default_factory=list)
+    children: list[ChildProcess] = field(default_factory=list)  # the servers this process started
+    services: list[Supervised] = field(default_factory=list)
     postgres: EmbeddedPostgres | None = None
     database_url: str = ""
     notes: list[str] = field(default_factory=list)
@@ -121,14 +144,51 @@ class Stack:
         for service in SERVICES:
             if importlib.util.find_spec(service.package) is None:
                 continue
-            argv = [sys.executable, "-m", "payments_core.cli", *service.command]
             url = service.health(self.settings) if service.health else None
             self.log(f"starting {service.package}" + (f", waiting for {url}" if url else ""))
-            self.children.append(
-                start_process(service.package, argv, url or service.package, self.state_dir / "logs",
-                              ready=(lambda u=url: answers_200(u)) if url else (lambda: True),
-                              env=self.service_environment())
-            )
+            supervised = Supervised(service, lambda s=service, u=url: self._start_service(s, u))
+            supervised.launch()
+            self.services.append(supervised)
+            self.log(f"{service.package} started (pid {supervised.child.process.pid})")
+
+    def _start_service(self, service: Service, url: str | None) -> ChildProcess:
+        argv = [sys.executable, "-m", "payments_core.cli", *service.command]
+        return start_process(service.package, argv, url or service.package, self.state_dir / "logs",
+                             ready=(lambda: answers_200(url)) if url else (lambda: True),
+                             env=self.service_environment())
+
+    def dead_server(self, ask_database: bool = True) -> str | None:
+        """Why the stack cannot go on: a server it started has exited, or embedded PostgreSQL stopped answering
+        (asked only with `ask_database`: that takes a connection)."""
+        for child in self.children:
+            if not child.alive():
+                return (f"the {child.name} server at {child.address} exited with "
+                        f"{_exit_status(child.process.returncode)}; its log ends:\n{child.log_tail()}")
+        if ask_database and self.postgres is not None and not reachable(self.database_url):
+            return "embedded PostgreSQL stopped answering"
+        return None
+
+    def supervise(self) -> None:
+        """Restart each service that has exited, with back-off, saying which one and why."""
+        now = time.monotonic()
+        for supervised in self.services:
+            child = supervised.child
+            if supervised.restart_at is None and child is not None and not child.alive():
+                if now - supervised.started_at > STEADY_S:
+                    supervised.delay = FIRST_RESTART_S
+                supervised.restart_at = now + supervised.delay
+                self.log(f"{child.name} exited with {_exit_status(child.process.returncode)}; restarting it in "
+                         f"{supervised.delay:.0f} s; its log ends:\n{child.log_tail()}")
+                supervised.delay = min(supervised.delay * 2, LAST_RESTART_S)
+            elif supervised.restart_at is not None and now >= supervised.restart_at:
+                try:
+                    supervised.launch()
+                    self.log(f"{supervised.service.package} restarted (pid {supervised.child.process.pid})")
+                except ServerStartError as e:
+                    supervised.restart_at = now + supervised.delay
+                    self.log(f"{supervised.service.package} did not start again ({e}); next try in "
+                             f"{supervised.delay:.0f} s")
+                    supervised.delay = min(supervised.delay * 2, LAST_RESTART_S)
 
     def summary(self) -> str:
         s = self.settings
@@ -149,6 +209,10 @@ class Stack:
         return "\n".join(lines)
 
     def stop(self) -> None:
+        for supervised in reversed(self.services):
+            if supervised.child is not None:
+                self.log(f"stopping {supervised.child.name}")
+                supervised.child.stop()
         for child in reversed(self.children):
             self.log(f"stopping {child.name}")
             child.stop()
@@ -162,8 +226,15 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True) if make_url(url).password else url
 
 
+def _exit_status(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"signal {signal.Signals(-code).name}"
+    return f"status {code}"
+
+
 def run(settings: StackSettings, state_dir: Path) -> int:
-    """Bring the stack up and keep it up until Ctrl-C or SIGTERM (exit 0) or until a service dies (exit 1)."""
+    """Bring the stack up and keep it up until Ctrl-C or SIGTERM (exit 0) or until a server it started dies
+    (exit 1); a service that exits is restarted."""
     stop_requested = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
     signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
@@ -174,13 +245,13 @@ def run(settings: StackSettings, state_dir: Path) -> int:
         stack.start_s3()
         stack.start_services()
         print(stack.summary(), flush=True)
+        checks = 0
         while not stop_requested.wait(0.5):
-            dead = [c for c in stack.children if not c.alive()]
-            if dead:
-                for child in dead:
-                    stack.log(f"{child.name} exited with status {child.process.returncode}; its log ends:\n"
-                              f"{child.log_tail()}")
+            checks += 1
+            if why := stack.dead_server(ask_database=checks % 10 == 0):  # PostgreSQL every 5 s
+                stack.log(f"{why}\nstopping everything: the services cannot work without it")
                 return 1
+            stack.supervise()
         stack.log("stopping")
         return 0
     finally:

@@ -161,3 +161,51 @@ def test_up_refuses_to_start_without_a_required_setting(stack_env, tmp_path):
 
     assert result.returncode == 2
     assert "S3_SECRET_KEY is not set" in result.stderr
+
+
+def test_a_service_killed_under_up_is_restarted_and_the_rest_keeps_running(stack_env, tmp_path):
+    kafka_port, s3_port = free_port(), free_port()
+    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+    stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    up = Up(tmp_path, stack_env)
+    try:
+        up.wait_for(READY)
+        output = "".join(up.output)
+        pid = int(output.split("ingestion_service started (pid ", 1)[1].split(")", 1)[0])
+        importer_pid = int(output.split("csv_importer started (pid ", 1)[1].split(")", 1)[0])
+
+        os.kill(pid, signal.SIGKILL)
+
+        up.wait_for("ingestion_service exited with signal SIGKILL; restarting it in 1 s")
+        up.wait_for("ingestion_service restarted (pid ")
+        assert up.process.poll() is None, "up goes on"
+        check_a_payment_lands(stack_env)
+        check_the_importer_answers(stack_env)
+        os.kill(importer_pid, 0)  # the importer was never stopped: the same process answers
+        assert port_open("127.0.0.1", kafka_port) and port_open("127.0.0.1", s3_port)
+    finally:
+        status = up.interrupt()
+    assert status == 0
+
+
+def test_up_stops_everything_saying_why_when_a_server_it_started_dies(stack_env, tmp_path):
+    kafka_port, s3_port = free_port(), free_port()
+    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+    stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    up = Up(tmp_path, stack_env)
+    try:
+        up.wait_for(READY)
+        s3_pid = next(int(line.split()[0]) for line in subprocess.run(
+            ["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout.splitlines()
+            if "moto.server" in line and str(s3_port) in line)
+
+        os.kill(s3_pid, signal.SIGKILL)
+
+        up.wait_for(f"the s3 server at http://127.0.0.1:{s3_port} exited with signal SIGKILL")
+        status = up.process.wait(60)
+    finally:
+        if up.process.poll() is None:
+            up.interrupt()
+    assert status == 1
+    assert not port_open("127.0.0.1", kafka_port), "the broker it started is stopped too"
+    assert not port_open("127.0.0.1", int(stack_env["INGESTION_HTTP_PORT"]))
