@@ -161,3 +161,26 @@ def test_the_live_status_follows_the_ingestion_service_and_refused_rows_can_be_d
     assert refused[1][:3] == ["bob_nobody", "rpeterson", "15.00"] and refused[1][-2] == "3"
     assert refused[2][:3] == ["'=cmd|' /C calc'!A0", "cjones", "'=1+2"], "formulas are written as text"
     assert refused[2][-2] == "5"
+
+
+def test_a_nul_byte_deep_in_an_uploaded_file_costs_its_row_only(importer, importer_settings, start_service):
+    from ingestion_service.settings import IngestionSettings
+
+    s = importer_settings
+    shared = {k: v for k, v in s.model_dump().items() if k in IngestionSettings.model_fields}
+    running = start_service(IngestionSettings(**{**shared, "ingestion_group_id": f"ingest-{uuid.uuid4().hex[:6]}",
+                                                 "ingestion_session_timeout_ms": 2000, "ingestion_http_port": 0,
+                                                 "ingestion_batch_max_wait_ms": 50}, _env_file=None))
+    lines = (SAMPLES / "huge_load_transactions.csv").read_bytes().splitlines(keepends=True)[:1201]
+    sender = lines[1100].split(b",", 1)[0]
+    lines[1100] = lines[1100].replace(sender, sender[:2] + b"\x00" + sender[2:], 1)  # past the first 64 KB
+    assert sum(map(len, lines[:1100])) > 64 * 1024
+    location = importer.upload(b"".join(lines), "nul.csv").headers["Location"]
+
+    final = wait_until(lambda: (st := importer.get(location + "/status").json)["complete"] and st, timeout=90,
+                       message="the import complete")
+
+    assert final["in_database"] + final["rejected"] == final["published"] == 1200
+    refused = {r["line"]: r["reasons"] for r in final["rejections"]}
+    assert any("U+0000" in reason for reason in refused[1101]), refused
+    assert running.thread.is_alive(), "the ingestion service goes on"
