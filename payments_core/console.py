@@ -120,12 +120,14 @@ def dead_letters_command(follow: bool, idle: float) -> None:
                 continue
             state["quiet_since"] = time.monotonic()
             shown += 1
-            headers = {k: v.decode(errors="replace") for k, v in message.headers() or []}
+            headers = {k: (v or b"").decode(errors="replace") for k, v in message.headers() or []}
             origin = (f"{headers.get('__connect.errors.topic', '?')} [{headers.get('__connect.errors.partition', '?')}]"
                       f" at offset {headers.get('__connect.errors.offset', '?')}")
             payload = (message.value() or b"").decode(errors="replace")
             click.echo(f"{origin}\n  why:     {headers.get('__connect.errors.exception.message', '?')}\n"
                        f"  message: {payload[:300]}{' …' if len(payload) > 300 else ''}")
+            if "payments.errors.truncated" in headers:
+                click.echo(f"  cut:     {headers['payments.errors.truncated']}")
     except KeyboardInterrupt:
         pass
     finally:
