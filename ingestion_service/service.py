@@ -111,7 +111,8 @@ class IngestionService:
         self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
         self.paused = False
         self.last_subscribed = 0.0
-        self.rejoin_after = settings.ingestion_session_timeout_ms / 1000 * 2  # doubles while rejoining finds none
+        self.first_rejoin_after = settings.ingestion_session_timeout_ms / 1000 * 2
+        self.rejoin_after = self.first_rejoin_after  # doubles while joining again finds no partition
 
     # --- the loop ----------------------------------------------------------------------------------------------
 
@@ -237,7 +238,7 @@ class IngestionService:
             log.error("recording the refusal of topic=%s partition=%s offset=%s failed too (%s: %s); "
                       "it is dead-lettered only", source.topic, source.partition, source.offset,
                       type(again).__name__, again)
-            return Outcome(refusals=[Refusal.internal(source, error)])
+            return Outcome(refusals=[refusal])
 
     def _finish(self, batch: Batch) -> None:
         """Wait for the oldest batch's write, commit its offsets, let it go. Raises TransientError to retry."""
@@ -357,7 +358,7 @@ class IngestionService:
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.metrics.set_partitions(len(partitions))
         if partitions:
-            self.rejoin_after = self.settings.ingestion_session_timeout_ms / 1000 * 2
+            self.rejoin_after = self.first_rejoin_after
         log.info("assigned partitions=%s", _names(partitions))
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import text
 from payments_core.db.connect import make_engine
 from tests.conftest import produce_records, wait_until
 
-pytestmark = pytest.mark.soak
+SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
+pytestmark = [pytest.mark.soak, pytest.mark.timeout(SECONDS + 600)]
 
 SAMPLES = Path(__file__).resolve().parent.parent / "csvs"
 POISON = [
@@ -75,7 +76,7 @@ def test_the_platform_under_everything_at_once_accounts_for_every_message(
 ):
     from ingestion_service.settings import IngestionSettings
 
-    seconds = float(os.environ.get("SOAK_SECONDS", "600"))
+    seconds = SECONDS
     s = importer_settings
     shared = {k: v for k, v in s.model_dump().items() if k in IngestionSettings.model_fields}
     ingest = IngestionSettings(**{**shared, "ingestion_group_id": f"soak-{uuid.uuid4().hex[:6]}",
