@@ -131,21 +131,3 @@ def test_consumed_equals_upserted_plus_collapsed_plus_refused(ingestion_settings
     assert (upserted + collapsed + refused) == 406
     assert refused == 6
 
-
-def test_dead_letters_shows_a_cut_copy_and_a_header_without_a_value(ingestion_settings, start_service, engine):
-    from click.testing import CliRunner
-
-    from payments_core.cli import cli
-
-    s = ingestion_settings
-    produce_records(s.kafka_bootstrap_servers, s.payments_topic,
-                    [{"value": b"y" * (ONE_MB + 1), "headers": [("trace", None)]}])
-    start_service(s)
-    wait_until(lambda: _count(engine, RejectedEvent) == 1, message="the refusal")
-
-    result = CliRunner().invoke(cli, ["dead-letters", "--idle", "3"],
-                                env={"KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers, "DLQ_TOPIC": s.dlq_topic})
-
-    assert result.exit_code == 0, result.output
-    assert f"cut:     value: kept {512 * 1024} of {ONE_MB + 1} bytes" in result.output
-    assert "1 refused messages" in result.output

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from payments_core.contract import MAX_MESSAGE_BYTES
 from payments_core.db.models import RejectedEvent, Transaction
-from tests.conftest import produce, read_topic, wait_until
+from tests.conftest import produce, produce_records, read_topic, wait_until
 
 from .events import ALICE, import_row, message, payment
 
@@ -140,21 +140,41 @@ def _count(engine, model):
         return conn.scalar(select(func.count()).select_from(model))
 
 
-def test_dead_letters_shows_where_a_refused_message_came_from_and_why(ingestion_settings, start_service, engine):
+def dead_letters(settings):
+    """`payments dead-letters` run against the settings' broker and dead-letter topic."""
     from click.testing import CliRunner
 
     from payments_core.cli import cli
 
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DLQ_TOPIC": settings.dlq_topic}
+    return CliRunner().invoke(cli, ["dead-letters", "--idle", "3"], env=env)
+
+
+def test_dead_letters_shows_where_a_refused_message_came_from_and_why(ingestion_settings, start_service, engine):
     s = ingestion_settings
     produce(s.kafka_bootstrap_servers, s.payments_topic, [message(payment(amount=-3)), message(payment())])
     start_service(s)
     wait_until(lambda: _count(engine, RejectedEvent) == 1, message="the refusal")
 
-    result = CliRunner().invoke(cli, ["dead-letters", "--idle", "3"],
-                                env={"KAFKA_BOOTSTRAP_SERVERS": s.kafka_bootstrap_servers, "DLQ_TOPIC": s.dlq_topic})
+    result = dead_letters(s)
 
     assert result.exit_code == 0, result.output
     assert f"{s.payments_topic} [" in result.output
     assert "why:     amount: Input should be greater than 0" in result.output
     assert '"amount": -3' in result.output
+    assert "1 refused messages" in result.output
+
+
+def test_dead_letters_shows_a_cut_copy_and_a_header_without_a_value(ingestion_settings, start_service, engine):
+    s = ingestion_settings
+    one_mb = 1024 * 1024
+    produce_records(s.kafka_bootstrap_servers, s.payments_topic,
+                    [{"value": b"y" * (one_mb + 1), "headers": [("trace", None)]}])
+    start_service(s)
+    wait_until(lambda: _count(engine, RejectedEvent) == 1, message="the refusal")
+
+    result = dead_letters(s)
+
+    assert result.exit_code == 0, result.output
+    assert f"cut:     value: kept {512 * 1024} of {one_mb + 1} bytes" in result.output
     assert "1 refused messages" in result.output

@@ -76,6 +76,14 @@ def stack_env(empty_database_url, tmp_path):
     return env
 
 
+def servers_of_its_own(env) -> tuple[int, int]:
+    """Point the stack at free ports, so that it starts a broker and an S3 endpoint of its own: their ports."""
+    kafka_port, s3_port = free_port(), free_port()
+    env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
+    env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    return kafka_port, s3_port
+
+
 def check_the_importer_answers(env):
     with urllib.request.urlopen(f"http://127.0.0.1:{env['IMPORTER_PORT']}/", timeout=5) as page:
         assert "Import payments from a CSV file" in page.read().decode()
@@ -127,9 +135,7 @@ def run_until_ready_then_ctrl_c(cwd, env) -> tuple[int, str]:
 
 
 def test_up_starts_every_server_it_needs_and_stops_them_on_ctrl_c(stack_env, tmp_path):
-    kafka_port, s3_port = free_port(), free_port()
-    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
-    stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    kafka_port, s3_port = servers_of_its_own(stack_env)
 
     status, _ = run_until_ready_then_ctrl_c(tmp_path, stack_env)
 
@@ -164,9 +170,7 @@ def test_up_refuses_to_start_without_a_required_setting(stack_env, tmp_path):
 
 
 def test_a_service_killed_under_up_is_restarted_and_the_rest_keeps_running(stack_env, tmp_path):
-    kafka_port, s3_port = free_port(), free_port()
-    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
-    stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    kafka_port, s3_port = servers_of_its_own(stack_env)
     up = Up(tmp_path, stack_env)
     try:
         up.wait_for(READY)
@@ -189,9 +193,7 @@ def test_a_service_killed_under_up_is_restarted_and_the_rest_keeps_running(stack
 
 
 def test_up_stops_everything_saying_why_when_a_server_it_started_dies(stack_env, tmp_path):
-    kafka_port, s3_port = free_port(), free_port()
-    stack_env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{kafka_port}"
-    stack_env["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{s3_port}"
+    kafka_port, s3_port = servers_of_its_own(stack_env)
     up = Up(tmp_path, stack_env)
     try:
         up.wait_for(READY)
