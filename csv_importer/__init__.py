@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from minio import Minio
 from werkzeug.exceptions import HTTPException
 
+from payments_core.contract import bad_character
 from payments_core.db.connect import make_engine
 from payments_core.kafka import producer_config
 from payments_core.settings import ImporterSettings, load
@@ -41,6 +42,18 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     app.register_blueprint(upload_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(dashboard_bp)
+
+    @app.before_request
+    def refuse_bad_characters():
+        # A NUL in an address or filter would reach PostgreSQL and fail there (a 500): no page has a use for
+        # control characters, so every route refuses them here, saying which one.
+        given = [("address", request.path)]
+        for name, value in request.args.items(multi=True):
+            given += [("name of a filter", name), ("filter " + name, value)]
+        for where, value in given:
+            if found := bad_character(value):
+                abort(400, description=f"The {where} holds the character {found}, which no page uses. "
+                                       "Remove it and try again.")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

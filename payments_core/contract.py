@@ -34,6 +34,7 @@ __all__ = [
     "MAX_MESSAGE_BYTES",
     "ContractError",
     "ImportRowEvent",
+    "bad_character",
     "PaymentEvent",
     "Reason",
     "parse",
@@ -158,6 +159,12 @@ class ContractError(ValueError):
 # Characters no field of the contract may hold: controls (PostgreSQL cannot store NUL in text, and no id, name
 # or code has any reason to hold the others) and lone surrogates (not Unicode text; UTF-8 cannot encode them).
 _BAD_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def bad_character(text: str) -> str | None:
+    """The first character of `text` that no field may hold, as `U+0000`; None when there is none."""
+    found = _BAD_CHARACTER.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def safe_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> str:

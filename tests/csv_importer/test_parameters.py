@@ -1,0 +1,39 @@
+"""Whatever a person or a program puts in an address or a filter, the answer is a page or a clear 400/404,
+never a 500."""
+
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+any_text = st.text(st.characters(codec="utf-8"), max_size=30)
+FILTERS = ["username", "currency", "status", "date_from", "date_to", "page"]
+
+
+@pytest.mark.parametrize("url", ["/dashboard?username=%00", "/dashboard/suspicious?status=%01",
+                                 "/dashboard/users/%00", "/imports?%00=1"])
+def test_a_control_character_in_an_address_or_filter_is_a_400_naming_it(importer, url):
+    response = importer.get(url)
+
+    assert response.status_code == 400
+    assert "which no page uses" in response.text
+    assert ("U+0000" in response.text) or ("U+0001" in response.text)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(FILTERS), value=any_text,
+       path=st.sampled_from(["/dashboard", "/dashboard/suspicious", "/imports", "/"]))
+def test_any_filter_value_gives_a_page_or_a_clear_refusal(importer, name, value, path):
+    response = importer.get(path, query_string={name: value})
+
+    assert response.status_code in (200, 400), (response.status_code, response.text[:300])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(segment=any_text.filter(lambda t: t not in ("", ".", "..")),
+       prefix=st.sampled_from(["/dashboard/users/", "/imports/", "/imports/again/"]))
+def test_any_path_segment_gives_a_page_or_a_clear_refusal(importer, segment, prefix):
+    response = importer.get(prefix + quote(segment, safe=""))
+
+    assert response.status_code in (200, 308, 400, 404, 405), (response.status_code, response.text[:300])
