@@ -52,12 +52,15 @@ def status(import_id: uuid.UUID):
                    complete=found.complete, rejections=found.rejections)
 
 
-def _cell(value) -> str:
-    # A cell a spreadsheet would run as a formula is written as text (OWASP's advice for CSV injection).
+# What makes a spreadsheet run a cell as a formula, and the full-width forms some of them also accept.
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def cell(value) -> str:
+    """The value as a CSV cell a spreadsheet shows as text: one that starts like a formula gets a leading quote,
+    as OWASP advises against CSV injection (`-2+3+cmd|' /C calc'!A0` included, so `-5` too)."""
     text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and not text[1:2].isdigit()):
-        return "'" + text
-    return text
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 @bp.get("/<uuid:import_id>/rejected.csv")
@@ -67,7 +70,7 @@ def rejected_csv(import_id: uuid.UUID):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*REQUIRED, "line_in_original_file", "why_it_was_refused"])
     for line, reason, sent in store.rejected_rows(_importer().engine, import_id):
-        writer.writerow([*(_cell(sent.get(name)) for name in REQUIRED), line, _cell(reason)])
+        writer.writerow([*(cell(sent.get(name)) for name in REQUIRED), line, cell(reason)])
     name = record.file_name.removesuffix(".csv") + "_rejected.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
