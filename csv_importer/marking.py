@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from payments_core.contract import bad_character, safe_text
+
 from .reading import CsvLayout, records
 
 __all__ = ["Flag", "Marked", "mark", "is_suspicious"]
@@ -17,7 +19,7 @@ __all__ = ["Flag", "Marked", "mark", "is_suspicious"]
 
 @dataclass(frozen=True, slots=True)
 class Flag:
-    kind: str  # "duplicate", "suspicious" or "malformed"
+    kind: str  # "duplicate", "suspicious" or "malformed" (wrong number of fields, or a control character)
     line: int
     fields: list[str]
     duplicate_of: int | None = None
@@ -56,8 +58,12 @@ def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
     for record in records(layout):
         marked.rows_read += 1
         fields = [f.strip() for f in record.fields]
-        if not record.well_formed:
-            marked.malformed.append(Flag("malformed", record.line, fields))
+        # isprintable() is one C call that is true for the usual row; only a row it doubts is searched.
+        clean = "".join(fields).isprintable() or not any(bad_character(f) for f in fields)
+        if not record.well_formed or not clean:
+            # A control character (NUL above all) can be neither stored nor published: the row is listed with
+            # the character written as an escape, and its line is not published.
+            marked.malformed.append(Flag("malformed", record.line, fields if clean else list(map(safe_text, fields))))
             marked.not_published.add(record.line)
             continue
         digest = hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
