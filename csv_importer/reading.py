@@ -98,16 +98,27 @@ def _text_lines(data: bytes) -> io.TextIOWrapper:
 
 
 def records(layout: CsvLayout) -> Iterator[Record]:
-    """Every data row after the header, in order; blank lines are skipped."""
+    """Every data row after the header, in order; blank lines are skipped.
+
+    Raises FileProblem, naming the line a row starts on, when a field is longer than the csv module reads
+    (128 KiB): no payment has such a field, and the usual cause is a quote opened there and never closed.
+    """
     reader = csv.reader(_text_lines(layout.data), delimiter=layout.delimiter)
     width = len(layout.header)
     started = 0
     header_seen = False
-    for fields in reader:
-        line, started = started + 1, reader.line_num  # a quoted field may span lines: the row starts here
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
-        if not header_seen:
-            header_seen = True
-            continue
-        yield Record(line, fields, len(fields) == width)
+    try:
+        for fields in reader:
+            line, started = started + 1, reader.line_num  # a quoted field may span lines: the row starts here
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            yield Record(line, fields, len(fields) == width)
+    except csv.Error as e:
+        raise FileProblem(
+            f"The row that starts on line {started + 1} could not be read ({e}): most likely a quote (\") opens "
+            "a field there and is never closed, so the rest of the file runs into that field. Fix that line and "
+            "upload the file again."
+        ) from None

@@ -25,6 +25,11 @@ REFUSED = [
     ("Latin-1 text", "latin1.csv", csv_text("müller,rpeterson,1,USD,2025-07-07 01:42:05 UTC,pending")
      .decode().encode("latin-1"), 422, "not UTF-8 text (line 2"),
     ("an image named .csv", "photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", 422, "binary data"),
+    ("a quote never closed, then 140 KB", "open-quote.csv",
+     csv_text(ROWS[0], 'pthompson,"rpeterson,1,USD,2025-07-07 01:42:05 UTC,pending', *[ROWS[1]] * 2500), 422,
+     "The row that starts on line 3 could not be read"),
+    ("a field of 200 KB", "long.csv", csv_text(ROWS[0], "x" * 200_000 + ",b,1,USD,2025-07-07 01:42:05 UTC,pending"),
+     422, "The row that starts on line 3 could not be read"),
     ("a spreadsheet", "payments.xlsx", b"PK\x03\x04", 400, "Only .csv files"),
     ("no file chosen", "", b"", 400, "Choose a CSV file"),
 ]
