@@ -16,7 +16,7 @@ class Metrics:
     """The service's counters and state, one registry per service (several can run in one process, as in the
     tests). The consume loop writes the state; the HTTP thread reads it."""
 
-    def __init__(self, session_timeout_s: float = 10.0, stall_s: float = 60.0) -> None:
+    def __init__(self, session_timeout_s: float, stall_s: float) -> None:
         self.session_timeout_s, self.stall_s = session_timeout_s, stall_s
         self.registry = CollectorRegistry()
         r = self.registry
