@@ -1,7 +1,8 @@
-"""One import, start to finish: read, recognise a repeat, mark, archive, record, publish.
+"""One import, start to finish: read, mark, recognise content imported before, archive, record, publish.
 
 The order is the promise: nothing is published unless the original file is archived, and success is claimed only
-for rows the broker confirmed.
+for rows the broker confirmed. From the question "imported before?" to the import's record, other uploads of the
+same content wait (an advisory lock in PostgreSQL): of two at the same moment, one proceeds and the other is asked.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
+import psycopg2
 from minio import Minio
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,19 +28,24 @@ from .messages import messages
 from .publish import Published, publish_rows
 from .reading import read_layout
 
-__all__ = ["DatabaseUnavailable", "Done", "Importer", "SeenBefore"]
+__all__ = ["Choice", "DatabaseUnavailable", "Done", "Importer", "SeenBefore"]
+
+# What to do with a file whose content was imported before: ask the person, import every row (those imported
+# before are updated in place), or only the rows not in the database yet.
+Choice = Literal["ask", "all", "new"]
 
 
 class DatabaseUnavailable(PlatformError):
-    """PostgreSQL did not answer; nothing was archived or published."""
+    """PostgreSQL did not answer; nothing was published."""
 
 
 @dataclass(frozen=True)
 class SeenBefore:
-    """The same bytes were imported before: the person decides whether to import them again."""
+    """The file's content, or some of its rows, were imported before: the person decides what to import."""
 
     sha256: str
-    previous: list
+    earlier: store.Earlier
+    rows: int  # the file's rows to publish
 
 
 @dataclass(frozen=True)
@@ -53,42 +61,48 @@ class Importer:
     engine: Engine
     producer_config: dict
 
-    def run(self, data: bytes, original_name: str | None, again: bool = False) -> SeenBefore | Done:
+    def run(self, data: bytes, original_name: str | None, choice: Choice = "ask") -> SeenBefore | Done:
         """Import one file. Raises FileProblem (the file), ArchiveError (S3) or DatabaseUnavailable."""
         layout = read_layout(data)
         sha256 = hashlib.sha256(data).hexdigest()
-        try:
-            previous = store.previous_imports(self.engine, sha256)
-        except SQLAlchemyError as e:
-            raise DatabaseUnavailable(
-                "The database did not answer, so nothing was archived or published. Try again in a moment."
-            ) from e
-        if previous and not again:
-            return SeenBefore(sha256, previous)
-        threshold = self.settings.suspicious_amount_threshold
-        marked = mark(layout, threshold)
+        marked = mark(layout, self.settings.suspicious_amount_threshold)
         import_id, uploaded_at, file_name = uuid.uuid4(), datetime.now(UTC), safe_file_name(original_name)
         key = archive_key(file_name, uploaded_at, import_id)
-        counts = {
-            "rows_read": marked.rows_read, "rows_unique": marked.rows_unique,
-            "rows_duplicate": len(marked.duplicates), "rows_suspicious": len(marked.suspicious),
-            "rows_malformed": len(marked.malformed),
-        }
-        archive(self.s3, self.settings.s3_bucket, key, data, metadata={
-            "sha256": sha256, "import-id": str(import_id), "original-name": file_name,
-            **{name.replace("_", "-"): str(n) for name, n in counts.items()},
-        })
+        archived = False
         try:
-            store.record_import(self.engine, {
-                "import_id": import_id, "file_name": file_name, "sha256": sha256, "s3_key": key,
-                "size_bytes": len(data), "uploaded_at": uploaded_at, "rows_published": 0, **counts,
-            }, marked.flags())
-        except SQLAlchemyError as e:
+            with self.engine.begin() as conn:
+                store.lock_content(conn, marked.content_digest)
+                earlier = store.earlier(conn, sha256, marked)
+                if earlier and choice == "ask":
+                    return SeenBefore(sha256, earlier, marked.rows_unique)
+                left_out = store.leave_out_imported(conn, marked) if choice == "new" else 0
+                counts = {
+                    "rows_read": marked.rows_read, "rows_unique": marked.rows_unique,
+                    "rows_duplicate": marked.rows_duplicate, "rows_suspicious": marked.rows_suspicious,
+                    "rows_malformed": marked.rows_malformed,
+                }
+                archive(self.s3, self.settings.s3_bucket, key, data, metadata={
+                    "sha256": sha256, "import-id": str(import_id), "original-name": file_name,
+                    **{name.replace("_", "-"): str(n) for name, n in counts.items()},
+                })
+                archived = True
+                lines = marked.lines
+                store.record_import(conn, {
+                    "import_id": import_id, "file_name": file_name, "sha256": sha256, "s3_key": key,
+                    "size_bytes": len(data), "uploaded_at": uploaded_at, "rows_published": 0, **counts,
+                    "content_digest": marked.content_digest, "lines_total": lines.total,
+                    "lines_blank": lines.blank, "lines_in_fields": lines.in_fields,
+                    "rows_already_imported": left_out,
+                }, layout, marked)
+        except (SQLAlchemyError, psycopg2.Error) as e:
             raise DatabaseUnavailable(
                 "The file was archived, but the database did not answer, so nothing was published. Try again."
+                if archived else
+                "The database did not answer, so nothing was archived or published. Try again in a moment."
             ) from e
+        to_publish = marked.rows_unique - left_out
         published = publish_rows(self.producer_config, self.settings.imports_topic,
-                                 messages(layout, marked, sha256, import_id, file_name))
+                                 messages(layout, marked, import_id, file_name))
         store.finish_import(self.engine, import_id, published.confirmed,
-                            complete=published.failed == 0 and published.sent == marked.rows_unique)
+                            complete=published.failed == 0 and published.sent == to_publish)
         return Done(import_id, published)

@@ -1,45 +1,66 @@
-"""The first pass over a file: count its rows, find the repeats and the suspicious amounts.
+"""The first pass over a file: count its lines and rows, give each row its transaction_id, find the repeats and
+the suspicious amounts.
 
-Only what the person is shown is kept (flagged rows and counts); a row is remembered by a 128-bit digest of its
-fields, so a million-row file fits in a few dozen megabytes.
+What a row is marked with is one byte per line (`Marked.kinds`); the ids of the rows to publish are 16 bytes each
+in one buffer; a repeat is a pair of line numbers. So memory grows by a few dozen bytes per row, whatever the
+rows hold, and the rows' fields are read again from the file when they are stored or published.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
+from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from payments_core.contract import bad_character, safe_text
+from payments_core.contract import bad_character
 
-from .reading import CsvLayout, records
+from .identity import derived_id, payment_key
+from .reading import CsvLayout, LineCount, records
+from .seen import SeenPayments
 
-__all__ = ["Flag", "Marked", "mark", "is_suspicious"]
+__all__ = ["ALREADY_IMPORTED", "MALFORMED", "NOT_PUBLISHED", "REPEAT", "REPEATED", "SUSPICIOUS", "Marked",
+           "is_suspicious", "mark"]
 
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    kind: str  # "duplicate", "suspicious" or "malformed" (wrong number of fields, or a control character)
-    line: int
-    fields: list[str]
-    duplicate_of: int | None = None
+# What a line is marked with, as bits of its byte in Marked.kinds.
+SUSPICIOUS = 1  # amount above the threshold: published, and shown
+MALFORMED = 2  # wrong number of fields, or a control character: shown, not published
+REPEAT = 4  # the same payment (and status) as an earlier row: shown with it, not published
+REPEATED = 8  # a row that later rows repeat: published, and shown with its repeats
+ALREADY_IMPORTED = 16  # left out because the person asked for new rows only
+NOT_PUBLISHED = MALFORMED | REPEAT | ALREADY_IMPORTED
 
 
 @dataclass
 class Marked:
+    lines: LineCount
+    kinds: bytearray  # one byte per line of the file (index = line number)
+    ids: bytearray = field(default_factory=bytearray)  # 16 bytes per row to publish, in file order
+    id_lines: array = field(default_factory=lambda: array("I"))  # the line of each of those rows
+    repeat_lines: array = field(default_factory=lambda: array("I"))  # a repeat's line …
+    repeat_of: array = field(default_factory=lambda: array("I"))  # … and the line of the row it repeats
     rows_read: int = 0
-    duplicates: list[Flag] = field(default_factory=list)
-    suspicious: list[Flag] = field(default_factory=list)
-    malformed: list[Flag] = field(default_factory=list)
-    not_published: set[int] = field(default_factory=set)  # lines of repeats and malformed rows
+    rows_suspicious: int = 0
+    rows_malformed: int = 0
+    content_sum: int = 0  # of the ids, as integers: the file's rows as a set, whatever their order
+
+    @property
+    def rows_duplicate(self) -> int:
+        return len(self.repeat_lines)
 
     @property
     def rows_unique(self) -> int:
-        """Rows that will be published: every well-formed row but the repeats."""
-        return self.rows_read - len(self.duplicates) - len(self.malformed)
+        """Rows to publish: every well-formed row but the repeats."""
+        return self.rows_read - self.rows_duplicate - self.rows_malformed
 
-    def flags(self) -> list[Flag]:
-        return self.duplicates + self.suspicious + self.malformed
+    @property
+    def content_digest(self) -> str:
+        """Equal for two files that hold the same rows to publish, in any order, layout or encoding."""
+        return f"{self.content_sum:032x}-{self.rows_unique}"
+
+    def id_at(self, ordinal: int) -> bytes:
+        return bytes(self.ids[16 * ordinal : 16 * ordinal + 16])
 
 
 def is_suspicious(amount: str, threshold: Decimal) -> bool:
@@ -51,27 +72,72 @@ def is_suspicious(amount: str, threshold: Decimal) -> bool:
         return False
 
 
+def _status_tag(status: str) -> int:
+    return int.from_bytes(hashlib.blake2b(status.lower().encode(errors="surrogatepass"), digest_size=4).digest(),
+                          "little")
+
+
 def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
-    marked = Marked()
-    first_seen: dict[bytes, int] = {}
-    amount_at = layout.positions["amount"]
-    for record in records(layout):
+    """Mark every row of the file; raises FileProblem as `records` does."""
+    physical_lines = layout.data.count(b"\n") + layout.data.count(b"\r") + 2
+    marked = Marked(LineCount(), bytearray(physical_lines))
+    kinds = marked.kinds
+    seen = SeenPayments(physical_lines)
+    occurrences: dict[bytes, int] = {}  # a payment met with more than one status: how many times so far
+    other_status: dict[tuple[bytes, int], int] = {}  # … and the line of each (payment, status) after the first
+    at = layout.positions
+    sender, receiver, amount_at, currency, date, status = (
+        at["username_sender"], at["username_receiver"], at["amount"], at["currency"], at["transaction_date"],
+        at["status"])
+    own_id = at.get("transaction_id")
+    for record in records(layout, marked.lines):
         marked.rows_read += 1
+        line = record.line
         fields = [f.strip() for f in record.fields]
         # isprintable() is one C call that is true for the usual row; only a row it doubts is searched.
         clean = "".join(fields).isprintable() or not any(bad_character(f) for f in fields)
         if not record.well_formed or not clean:
-            # A control character (NUL above all) can be neither stored nor published: the row is listed with
-            # the character written as an escape, and its line is not published.
-            marked.malformed.append(Flag("malformed", record.line, fields if clean else list(map(safe_text, fields))))
-            marked.not_published.add(record.line)
+            # A control character (NUL above all) can be neither stored nor published: the row is shown with the
+            # character written as an escape, and its line is not published.
+            kinds[line] |= MALFORMED
+            marked.rows_malformed += 1
             continue
-        digest = hashlib.blake2b("\x1f".join(fields).encode(), digest_size=16).digest()
-        first = first_seen.setdefault(digest, record.line)
-        if first != record.line:
-            marked.duplicates.append(Flag("duplicate", record.line, fields, duplicate_of=first))
-            marked.not_published.add(record.line)
+        key = payment_key(fields[sender], fields[receiver], fields[amount_at], fields[currency], fields[date])
+        given = fields[own_id] if own_id is not None else ""
+        if given:
+            key = f"{given}\x1e{key}"  # an id of the file's own: the same id with other content is no repeat
+        digest = hashlib.blake2b(key.encode(errors="surrogatepass"), digest_size=16).digest()
+        tag = _status_tag(fields[status])
+        first, first_tag = seen.setdefault(digest, line, tag)
+        occurrence = 1
+        if first_tag != tag:
+            # The same payment with another status: the same id if it is the only one, as in a later file.
+            occurrence = occurrences.get(digest, 1) + 1
+            first = other_status.setdefault((digest, tag), line)
+            if first == line:
+                occurrences[digest] = occurrence
+        if first != line:
+            kinds[line] |= REPEAT
+            kinds[first] |= REPEATED
+            marked.repeat_lines.append(line)
+            marked.repeat_of.append(first)
             continue
+        row_id = _own_id(given) or derived_id(key, occurrence)
+        marked.ids += row_id
+        marked.id_lines.append(line)
+        marked.content_sum = (marked.content_sum + int.from_bytes(row_id, "big")) & ((1 << 128) - 1)
         if is_suspicious(fields[amount_at], threshold):
-            marked.suspicious.append(Flag("suspicious", record.line, fields))
+            kinds[line] |= SUSPICIOUS
+            marked.rows_suspicious += 1
     return marked
+
+
+def _own_id(given: str) -> bytes | None:
+    """The file's own transaction_id as 16 bytes; one that is no UUID is published as written, and refused by
+    the ingestion service (its 16 bytes here only count it in the file's content)."""
+    if not given:
+        return None
+    try:
+        return uuid.UUID(given).bytes
+    except ValueError:
+        return hashlib.blake2b(given.encode(errors="surrogatepass"), digest_size=16).digest()

@@ -1,8 +1,9 @@
-"""The second pass: each unique row as a message for `import-payments-events`, keyed by its transaction_id.
+"""The last pass: each row to publish as a message for `import-payments-events`, keyed by its transaction_id.
 
-A row's transaction_id is its own (a `transaction_id` column) or one derived from the file's SHA-256 and the line
-number: the same file imported again gives the same ids, so it never creates a transaction twice. Fields are sent
-as the file has them (trimmed): the importer does not judge content, the ingestion service validates every row.
+A row's transaction_id is its own (a `transaction_id` column) or the one `identity` derives from its content
+(given by the marking): the same rows imported again, from any re-saved copy of the file, give the same ids and
+update the same transactions. Fields are sent as the file has them (trimmed): the importer does not judge
+content, the ingestion service validates every row.
 """
 
 from __future__ import annotations
@@ -11,18 +12,11 @@ import json
 from collections.abc import Iterator
 from uuid import UUID
 
-from .marking import Marked
+from .identity import text_of
+from .marking import ALREADY_IMPORTED, MALFORMED, REPEAT, SUSPICIOUS, Marked
 from .reading import REQUIRED, CsvLayout, records
 
 __all__ = ["messages"]
-
-
-def _id_prefix(sha256: str) -> str:
-    """A derived id is this prefix and the line number in 8 hex digits: a UUID (version 5 layout) from 80 bits of
-    the file's SHA-256 and 32 bits of the line."""
-    h = sha256
-    variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:24]}"
 
 
 def _text(value: str) -> str:
@@ -32,26 +26,28 @@ def _text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def messages(layout: CsvLayout, marked: Marked, sha256: str, import_id: UUID,
-             file_name: str) -> Iterator[tuple[bytes, bytes]]:
+def messages(layout: CsvLayout, marked: Marked, import_id: UUID, file_name: str) -> Iterator[tuple[bytes, bytes]]:
     """(key, value) for every row to publish, in file order."""
     positions = [layout.positions[name] for name in REQUIRED]
     in_order = positions == list(range(len(REQUIRED)))
     own_id = layout.positions.get("transaction_id")
-    prefix = _id_prefix(sha256)
     tail = f'"import_id":"{import_id}","source_file":{_text(file_name)},"line_number":'
     # The common row (no field needing escapes) is written with one format call; braces of JSON doubled.
     plain = ("{{" + ",".join(f'"{name}":"{{}}"' for name in REQUIRED)
              + ',"transaction_id":"{}",' + tail.replace("{", "{{").replace("}", "}}") + '{},"is_suspicious":{}}}')
-    skip = marked.not_published
-    suspicious_lines = {flag.line for flag in marked.suspicious}
-    for line, fields, _ in records(layout):
-        if line in skip:
+    kinds, ids = marked.kinds, marked.ids
+    ordinal = -1  # of the row among those with an id
+    for line, _, fields, _ in records(layout):
+        kind = kinds[line]
+        if kind & (MALFORMED | REPEAT):
+            continue
+        ordinal += 1
+        if kind & ALREADY_IMPORTED:
             continue
         given = fields[own_id].strip() if own_id is not None else ""
-        transaction_id = given or f"{prefix}{line:08x}"
+        transaction_id = given or text_of(ids[16 * ordinal : 16 * ordinal + 16])
         values = list(map(str.strip, fields[:6])) if in_order else [fields[at].strip() for at in positions]
-        flagged = "true" if line in suspicious_lines else "false"
+        flagged = "true" if kind & SUSPICIOUS else "false"
         joined = "".join(values) + transaction_id
         if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
             value = plain.format(*values, transaction_id, line, flagged)

@@ -3,17 +3,22 @@
 UTF-8 with or without a BOM, CRLF or LF, a comma, semicolon or tab between fields, quoted fields, header names in
 any case or with stray spaces, blank lines anywhere. A file that cannot be read gets one FileProblem naming what is
 wrong (and the missing columns); a row with the wrong number of fields is reported with its line number.
+
+Every physical line is accounted for (LineCount): the header, the rows, blank lines, and the lines inside quoted
+fields. A quote opened and never closed folds the following lines into one field; that row is reported with the
+lines it spans, so no row disappears without a word.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-__all__ = ["DELIMITERS", "REQUIRED", "CsvLayout", "FileProblem", "Record", "read_layout", "records"]
+__all__ = ["DELIMITERS", "REQUIRED", "CsvLayout", "FileProblem", "LineCount", "Record", "read_layout", "records"]
 
 REQUIRED = ("username_sender", "username_receiver", "amount", "currency", "transaction_date", "status")
 OPTIONAL = ("transaction_id",)
@@ -41,12 +46,25 @@ class CsvLayout:
 
 
 class Record(NamedTuple):
-    """One data row: the line it starts on (the header is line 1), its fields, and whether their number is the
-    header's. A tuple: a million rows are read twice, and a dataclass per row cost more than the reading."""
+    """One data row: the lines it starts and ends on (the header is line 1), its fields, and whether their number
+    is the header's. A tuple: a million rows are read several times, and a dataclass per row cost more than the
+    reading."""
 
     line: int
+    last_line: int
     fields: list[str]
     well_formed: bool
+
+
+@dataclass
+class LineCount:
+    """The file's physical lines (ended by CRLF, LF or CR), once its rows are read: total = header_lines +
+    the rows' first lines + blank + in_fields."""
+
+    total: int = 0
+    header_lines: int = 0
+    blank: int = 0
+    in_fields: int = 0  # lines after the first of rows whose quoted fields hold line breaks
 
 
 def _normalise(name: str) -> str:
@@ -57,17 +75,14 @@ def read_layout(data: bytes) -> CsvLayout:
     """Decode `data` and find its delimiter and columns; raise FileProblem when it cannot be imported."""
     if not data.strip():
         raise FileProblem("The file is empty.")
-    if b"\x00" in data[:65536]:
-        raise FileProblem("This is not a CSV file: it contains binary data. Export the sheet as CSV and upload that.")
-    try:
-        # Checked whole, then dropped: rows are decoded again as they are read, to keep one copy in memory.
-        data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise FileProblem(
-            f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
-            "Save it again as “CSV UTF-8” and upload that."
-        ) from None
+    head = data.lstrip()[:65536]
+    first = head.split(b"\n", 1)[0]
+    if b"\x00" in first or (b"\x00" in head and first.decode("utf-8", "replace") != first.decode("utf-8", "ignore")):
+        # UTF-16 text and binary files (images, a spreadsheet's own format) have NULs from the start, and no
+        # readable first line. A NUL after a readable header costs only its row: the marking lists it as malformed.
+        raise FileProblem("This is not a CSV file: it contains binary data. Export the sheet as CSV (UTF-8) and "
+                          "upload that.")
+    _check_utf8(data)
     first_line = next((line for line in _text_lines(data) if line.strip()), "")
     best = None
     for delimiter in DELIMITERS:
@@ -92,30 +107,53 @@ def read_layout(data: bytes) -> CsvLayout:
     return layout
 
 
+def _check_utf8(data: bytes, chunk: int = 1 << 20) -> None:
+    """Raise FileProblem naming the line of the first byte that is not UTF-8. Decoded a megabyte at a time and
+    dropped: the whole file as text would take up to four times its size (one emoji makes every character 4 bytes)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), chunk):
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous chunk's end
+        try:
+            decoder.decode(view[start : start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as e:
+            line = data[: max(0, start - pending + e.start)].count(b"\n") + 1
+            raise FileProblem(
+                f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
+                "Save it again as “CSV UTF-8” and upload that."
+            ) from None
+
+
 def _text_lines(data: bytes) -> io.TextIOWrapper:
     # Decoded as read, over the bytes already in memory (BytesIO shares them): no second copy of the file.
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
 
 
-def records(layout: CsvLayout) -> Iterator[Record]:
-    """Every data row after the header, in order; blank lines are skipped.
+def records(layout: CsvLayout, count: LineCount | None = None) -> Iterator[Record]:
+    """Every data row after the header, in order; blank lines are skipped. When the rows are all read, `count`
+    (if given) holds the file's lines.
 
     Raises FileProblem, naming the line a row starts on, when a field is longer than the csv module reads
     (128 KiB): no payment has such a field, and the usual cause is a quote opened there and never closed.
     """
     reader = csv.reader(_text_lines(layout.data), delimiter=layout.delimiter)
     width = len(layout.header)
+    count = count if count is not None else LineCount()
     started = 0
     header_seen = False
     try:
         for fields in reader:
             line, started = started + 1, reader.line_num  # a quoted field may span lines: the row starts here
             if not fields or (len(fields) == 1 and not fields[0].strip()):
+                count.blank += started - line + 1
                 continue
             if not header_seen:
                 header_seen = True
+                count.header_lines = started - line + 1
                 continue
-            yield Record(line, fields, len(fields) == width)
+            count.in_fields += started - line
+            yield Record(line, started, fields, len(fields) == width)
+        count.total = reader.line_num
     except csv.Error as e:
         raise FileProblem(
             f"The row that starts on line {started + 1} could not be read ({e}): most likely a quote (\") opens "

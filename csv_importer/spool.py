@@ -20,7 +20,8 @@ def _paths(folder: Path, token: str) -> tuple[Path, Path] | None:
     return folder / f"{token}.csv", folder / f"{token}.json"
 
 
-def put(folder: Path, data: bytes, name: str, sha256: str) -> str:
+def put(folder: Path, data: bytes, name: str, question: dict) -> str:
+    """Keep `data` until the person answers; `question` (plain JSON) is what the page asks them."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*"):
         if old.stat().st_mtime < time.time() - MAX_AGE_S:
@@ -28,7 +29,7 @@ def put(folder: Path, data: bytes, name: str, sha256: str) -> str:
     token = secrets.token_urlsafe(32)
     body, meta = _paths(folder, token)
     body.write_bytes(data)
-    meta.write_text(json.dumps({"name": name, "sha256": sha256}))
+    meta.write_text(json.dumps({"name": name, **question}, default=str))
     return token
 
 

@@ -2,35 +2,160 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
-from payments_core.contract import Reason
-from payments_core.db.models import Import, ImportFlag, RejectedEvent, Transaction
+from payments_core.contract import Reason, safe_text
+from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent
 
-from .marking import Flag
+from .identity import text_of
+from .marking import ALREADY_IMPORTED, MALFORMED, REPEATED, SUSPICIOUS, Marked
+from .reading import CsvLayout, records
 
-__all__ = ["ImportStatus", "flags_page", "previous_imports", "record_import", "rejected_rows", "status"]
-
-
-def previous_imports(engine: Engine, sha256: str) -> list:
-    with engine.connect() as conn:
-        return list(conn.execute(select(Import).where(Import.sha256 == sha256).order_by(Import.uploaded_at.desc())))
+__all__ = ["Earlier", "ImportStatus", "Overlap", "earlier", "flags_page", "leave_out_imported", "lock_content",
+           "record_import", "rejected_rows", "status"]
 
 
-def record_import(engine: Engine, values: dict, flags: list[Flag]) -> None:
-    """The import (status `publishing`) and its flagged rows, in one transaction."""
-    with engine.begin() as conn:
-        conn.execute(insert(Import).values(**values, status="publishing"))
-        if flags:
-            conn.execute(insert(ImportFlag), [
-                {"import_id": values["import_id"], "kind": f.kind, "line_number": f.line,
-                 "duplicate_of": f.duplicate_of, "fields": f.fields}
-                for f in flags
-            ])
+class _Stream(io.TextIOBase):
+    """A file to COPY from, read from an iterator of text chunks: a million rows go to PostgreSQL without being
+    held in memory at once."""
+
+    def __init__(self, chunks: Iterator[str]):
+        self._chunks, self._left = chunks, ""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        while size < 0 or len(self._left) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._left += chunk
+        taken, self._left = (self._left, "") if size < 0 else (self._left[:size], self._left[size:])
+        return taken
+
+
+def _copy(conn: Connection, statement: str, lines: Iterable[str], per_chunk: int = 5000) -> None:
+    def chunks() -> Iterator[str]:
+        batch = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) == per_chunk:
+                yield "".join(batch)
+                batch.clear()
+        yield "".join(batch)
+
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        cursor.copy_expert(statement, _Stream(chunks()), size=1 << 20)
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def lock_content(conn: Connection, content_digest: str) -> None:
+    """Until the transaction ends, other imports of the same content wait here: one proceeds, the next one
+    then finds it and is asked whether to import again."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(content_digest[:16], 16) - (1 << 63)})
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Rows of a new file already in the database, by the import that last wrote them (None: not an import)."""
+
+    import_id: uuid.UUID | None
+    file_name: str | None
+    uploaded_at: datetime | None
+    rows: int
+
+
+@dataclass(frozen=True)
+class Earlier:
+    same_content: list  # imports of the same file or of a re-saved copy of it (newest first)
+    overlaps: list[Overlap]  # where the file's rows already in the database came from (most first)
+
+    @property
+    def rows_in_database(self) -> int:
+        return sum(o.rows for o in self.overlaps)
+
+    def __bool__(self) -> bool:
+        return bool(self.same_content or self.overlaps)
+
+
+def _stage_ids(conn: Connection, marked: Marked) -> None:
+    conn.execute(text("CREATE TEMPORARY TABLE incoming_ids (ordinal integer, transaction_id uuid) ON COMMIT DROP"))
+    ids = marked.ids
+    _copy(conn, "COPY incoming_ids (ordinal, transaction_id) FROM STDIN",
+          (f"{n}\t{text_of(ids[16 * n : 16 * n + 16])}\n" for n in range(len(ids) // 16)))
+
+
+def earlier(conn: Connection, sha256: str, marked: Marked) -> Earlier:
+    """The imports of this content, and the file's rows already in `transactions`, by import."""
+    same = list(conn.execute(select(Import).where((Import.sha256 == sha256)
+                                                  | (Import.content_digest == marked.content_digest))
+                             .order_by(Import.uploaded_at.desc())))
+    _stage_ids(conn, marked)
+    found = conn.execute(text("""
+        SELECT t.import_id, i.file_name, i.uploaded_at, count(*) AS rows
+        FROM incoming_ids AS n JOIN transactions AS t USING (transaction_id)
+        LEFT JOIN imports AS i ON i.import_id = t.import_id
+        GROUP BY t.import_id, i.file_name, i.uploaded_at ORDER BY rows DESC, i.uploaded_at DESC
+    """))
+    return Earlier(same, [Overlap(*row) for row in found])
+
+
+def leave_out_imported(conn: Connection, marked: Marked) -> int:
+    """Mark the rows already in `transactions` (after `earlier`) not to be published; returns how many."""
+    found = conn.execute(text("SELECT n.ordinal FROM incoming_ids AS n JOIN transactions USING (transaction_id)"))
+    left_out = 0
+    for (ordinal,) in found:
+        marked.kinds[marked.id_lines[ordinal]] |= ALREADY_IMPORTED
+        left_out += 1
+    return left_out
+
+
+def record_import(conn: Connection, values: dict, layout: CsvLayout, marked: Marked) -> None:
+    """The import (status `publishing`) and the rows the person is shown, within the caller's transaction.
+
+    The flagged rows' fields are read again from the file and copied in a stream; a repeated row is one flag
+    holding the lines that repeat it.
+    """
+    import_id = values["import_id"]
+    conn.execute(insert(Import).values(**values, status="publishing"))
+    wanted = SUSPICIOUS | MALFORMED | REPEATED
+
+    def flags() -> Iterator[str]:
+        kinds = marked.kinds
+        for line, last_line, fields, _ in records(layout):
+            kind = kinds[line]
+            if not kind & wanted:
+                continue
+            fields = [f.strip() for f in fields]
+            for bit, name in ((MALFORMED, "malformed"), (REPEATED, "duplicate"), (SUSPICIOUS, "suspicious")):
+                if kind & bit:
+                    shown = list(map(safe_text, fields)) if bit == MALFORMED else fields
+                    yield (f"{import_id}\t{name}\t{line}\t{last_line}\t"
+                           f"{_copy_text(json.dumps(shown, ensure_ascii=False))}\n")
+
+    if marked.rows_suspicious or marked.rows_malformed or marked.rows_duplicate:
+        _copy(conn, "COPY import_flags (import_id, kind, line_number, last_line, fields) FROM STDIN", flags())
+    if marked.rows_duplicate:
+        conn.execute(text("CREATE TEMPORARY TABLE incoming_repeats (line integer, first integer) ON COMMIT DROP"))
+        _copy(conn, "COPY incoming_repeats (line, first) FROM STDIN",
+              (f"{line}\t{first}\n" for line, first in zip(marked.repeat_lines, marked.repeat_of, strict=True)))
+        conn.execute(text("""
+            UPDATE import_flags AS f SET repeats = r.lines
+            FROM (SELECT first, array_agg(line ORDER BY line) AS lines FROM incoming_repeats GROUP BY first) AS r
+            WHERE f.import_id = :import_id AND f.kind = 'duplicate' AND f.line_number = r.first
+        """), {"import_id": import_id})
 
 
 def finish_import(engine: Engine, import_id: uuid.UUID, published: int, complete: bool) -> None:
@@ -74,8 +199,8 @@ class ImportStatus:
 def status(engine: Engine, record, show: int = 100) -> ImportStatus:
     """How many of the import's rows are in PostgreSQL and how many were refused, and why (by line)."""
     with engine.connect() as conn:
-        in_database = conn.scalar(select(func.count()).select_from(Transaction)
-                                  .where(Transaction.import_id == record.import_id))
+        in_database = conn.scalar(select(func.coalesce(func.sum(ImportProgress.rows_saved), 0))
+                                  .where(ImportProgress.import_id == record.import_id))
         rejected = conn.scalar(select(func.count(func.distinct(RejectedEvent.import_line)))
                                .where(RejectedEvent.import_id == record.import_id))
         latest = conn.execute(select(RejectedEvent.import_line, RejectedEvent.reasons)

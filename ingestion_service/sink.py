@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import psycopg2
@@ -78,6 +78,18 @@ VALUES %s
 ON CONFLICT ON CONSTRAINT uq_rejected_events_message DO NOTHING
 """
 REFUSAL_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
+
+PROGRESS_SO_FAR = """
+SELECT import_id, topic, partition, last_offset FROM import_progress
+WHERE (import_id, topic, partition) IN %s ORDER BY import_id, topic, partition FOR UPDATE
+"""
+
+RECORD_PROGRESS = """
+INSERT INTO import_progress (import_id, topic, partition, last_offset, rows_saved) VALUES %s
+ON CONFLICT (import_id, topic, partition) DO UPDATE SET
+    rows_saved = import_progress.rows_saved + EXCLUDED.rows_saved,
+    last_offset = GREATEST(import_progress.last_offset, EXCLUDED.last_offset)
+"""
 
 Written = tuple[Row, Source]
 
@@ -154,6 +166,7 @@ class PostgresSink:
                     latest, database_refusals = _upsert_one_by_one(cursor, latest)
                 every_refusal = refusals + unresolved + database_refusals
                 _record(cursor, every_refusal)
+                _record_progress(cursor, rows, latest)
             connection.commit()
             return Outcome(latest, every_refusal, collapsed)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
@@ -226,6 +239,34 @@ def _upsert_one_by_one(cursor, rows: list[tuple[Row, Source]]) -> tuple[list[tup
             refused.append(Refusal(source, [reason], type(e).__name__, transaction_id=row.transaction_id,
                                    import_id=row.import_id, import_line=row.import_line))
     return written, refused
+
+
+def _record_progress(cursor, rows: list[Written], written: list[Written]) -> None:
+    """Count the import rows saved, per import and partition, in the batch's transaction.
+
+    A message counts once: one delivered again (a batch written whose offsets were not committed) has an offset at
+    or below the partition's `last_offset`. (A broker that keeps its log in memory reuses offsets after a restart;
+    an import's messages are all sent within seconds, so only an import published across such a restart could be
+    under-counted.)
+    """
+    saved_ids = {row.transaction_id.int for row, _ in written}
+    offsets: dict[tuple, list[int]] = defaultdict(list)
+    for row, source in rows:
+        if row.import_id is not None and row.transaction_id.int in saved_ids:
+            offsets[(row.import_id, source.topic, source.partition)].append(source.offset)
+    if not offsets:
+        return
+    keys = sorted(offsets)  # every instance locks in the same order: no deadlock between two of them
+    cursor.execute(PROGRESS_SO_FAR, (tuple(keys),))
+    so_far = {(import_id, topic, partition): last for import_id, topic, partition, last in cursor.fetchall()}
+    values = []
+    for key in keys:
+        last = so_far.get(key, -1)
+        new = [offset for offset in offsets[key] if offset > last]
+        if new:
+            values.append((*key, max(new), len(new)))
+    if values:
+        execute_values(cursor, RECORD_PROGRESS, values)
 
 
 def _record(cursor, refusals: list[Refusal]) -> None:

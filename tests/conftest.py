@@ -323,3 +323,33 @@ def importer(importer_settings):
     from csv_importer import create_app
 
     return ImporterClient(create_app(importer_settings))
+
+
+@pytest.fixture
+def importer_ingestion(importer_settings, start_service):
+    """An ingestion service reading the importer's topics into the importer's database."""
+    from ingestion_service.settings import IngestionSettings
+
+    shared = {k: v for k, v in importer_settings.model_dump().items() if k in IngestionSettings.model_fields}
+    return start_service(IngestionSettings(**{
+        **shared, "ingestion_group_id": _unique("ingestion"), "ingestion_session_timeout_ms": 2000,
+        "ingestion_http_port": 0, "ingestion_batch_max_wait_ms": 50}, _env_file=None))
+
+
+def import_and_wait(importer, data: bytes, name: str = "payments.csv", rows: str | None = None,
+                    timeout: float = 90) -> tuple[str, dict]:
+    """Upload `data` (answering "imported before?" with `rows`: "all" or "new"), wait until the ingestion service
+    has saved or refused every published row; returns the import's page address and its final status."""
+    response = importer.upload(data, name)
+    assert response.status_code == 303, response.text[:500]
+    location = response.headers["Location"]
+    if "/imports/again/" in location:
+        assert rows, f"{name} was taken for a file imported before"
+        question = importer.get(location).text
+        token = question.split('name="token" value="', 1)[1].split('"', 1)[0]
+        response = importer.post("/imports/again", data={"csrf_token": importer.token, "token": token, "rows": rows})
+        assert response.status_code == 303, response.text[:500]
+        location = response.headers["Location"]
+    final = wait_until(lambda: (st := importer.get(location + "/status").json)["complete"] and st, timeout=timeout,
+                       message=f"the import of {name} complete")
+    return location, final

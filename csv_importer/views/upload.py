@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 
-from .. import spool, store
+from .. import spool
 from ..archive import ArchiveError
 from ..importing import DatabaseUnavailable, SeenBefore
 from ..reading import REQUIRED, FileProblem
@@ -59,16 +59,19 @@ def upload():
         return _error("Choose a CSV file to upload.", 400)
     if not file.filename.lower().endswith(".csv"):
         return _error(f"Only .csv files can be imported; “{file.filename}” is not one.", 400)
-    return _import(file.read(), file.filename, again=False)
+    return _import(file.read(), file.filename, choice="ask")
 
 
 @bp.post("/imports/again")
 def import_again():
+    choice = request.form.get("rows", "all")
+    if choice not in ("all", "new"):
+        return _error("Choose whether to import all rows or only the new ones.", 400)
     waiting = spool.take(current_app.config["SPOOL_DIR"], request.form.get("token", ""))
     if waiting is None:
         return _error("That upload is no longer waiting (they are kept for an hour). Upload the file again.", 410)
     data, name = waiting
-    return _import(data, name, again=True)
+    return _import(data, name, choice=choice)
 
 
 @bp.get("/imports/again/<token>")
@@ -76,21 +79,33 @@ def seen_before(token: str):
     waiting = spool.peek(current_app.config["SPOOL_DIR"], token)
     if waiting is None:
         abort(404, description="That upload is no longer waiting. Upload the file again.")
-    importer = current_app.extensions["importer"]
-    previous = store.previous_imports(importer.engine, waiting["sha256"])
-    return render_template("upload/seen_before.html", token=token, name=waiting["name"], previous=previous)
+    return render_template("upload/seen_before.html", token=token, **waiting)
 
 
-def _import(data: bytes, name: str, again: bool):
+def _question(outcome: SeenBefore) -> dict:
+    earlier = outcome.earlier
+    return {
+        "rows": outcome.rows,
+        "rows_in_database": earlier.rows_in_database,
+        "same_content": [{"import_id": str(p.import_id), "file_name": p.file_name,
+                          "uploaded_at": f"{p.uploaded_at:%Y-%m-%d %H:%M:%S UTC}", "rows_published": p.rows_published,
+                          "same_bytes": p.sha256 == outcome.sha256} for p in earlier.same_content],
+        "overlaps": [{"import_id": str(o.import_id) if o.import_id else None, "file_name": o.file_name,
+                      "uploaded_at": f"{o.uploaded_at:%Y-%m-%d %H:%M:%S UTC}" if o.uploaded_at else None,
+                      "rows": o.rows} for o in earlier.overlaps],
+    }
+
+
+def _import(data: bytes, name: str, choice: str):
     importer = current_app.extensions["importer"]
     try:
-        outcome = importer.run(data, name, again=again)
+        outcome = importer.run(data, name, choice=choice)
     except FileProblem as e:
         return _error(str(e), 422)
     except (ArchiveError, DatabaseUnavailable) as e:
         current_app.logger.warning("import of %r failed: %r", name, e.__cause__)
         return _error(str(e), 503)
     if isinstance(outcome, SeenBefore):
-        token = spool.put(current_app.config["SPOOL_DIR"], data, name, outcome.sha256)
+        token = spool.put(current_app.config["SPOOL_DIR"], data, name, _question(outcome))
         return _go(url_for("upload.seen_before", token=token))
     return _go(url_for("imports.detail", import_id=outcome.import_id))

@@ -28,13 +28,13 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from payments_core.fields import STATUSES
 
-__all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "SOURCES", "Base", "Currency", "Import", "ImportFlag", "RejectedEvent",
-           "Transaction", "User"]
+__all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "SOURCES", "Base", "Currency", "Import", "ImportFlag", "ImportProgress",
+           "RejectedEvent", "Transaction", "User"]
 
 # Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
 SOURCES = ("generator", "csv_import", "manual")
@@ -43,8 +43,8 @@ SOURCES = ("generator", "csv_import", "manual")
 # was confirmed, `partially_published` when some
 # were not; what the ingestion service made of them is counted live, not stored here.
 IMPORT_STATUSES = ("publishing", "published", "partially_published")
-# Rows of a file the person is shown: repeats of an earlier row (not published), amounts above the threshold
-# (published, flagged), rows with the wrong number of fields (not published).
+# Rows of a file the person is shown: a row with its repeats (the repeats not published), amounts above the
+# threshold (published, flagged), rows with the wrong number of fields or a control character (not published).
 FLAG_KINDS = ("duplicate", "suspicious", "malformed")
 
 NAMING_CONVENTION = {
@@ -179,6 +179,13 @@ class Import(Base):
     rows_malformed: Mapped[int] = mapped_column(Integer)
     rows_published: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(Text)
+    # The file's rows as a set of transaction ids, whatever its bytes: how a re-saved file is recognised.
+    content_digest: Mapped[str | None] = mapped_column(String(48), index=True)
+    # With the rows, these add up to the file's physical lines: header + rows + blank + lines inside fields.
+    lines_total: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    lines_blank: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    lines_in_fields: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    rows_already_imported: Mapped[int] = mapped_column(Integer, server_default=text("0"))  # left out on request
 
     __table_args__ = (CheckConstraint(_in("status", IMPORT_STATUSES), name="status_known"),)
 
@@ -192,7 +199,24 @@ class ImportFlag(Base):
                                                  primary_key=True)
     kind: Mapped[str] = mapped_column(Text, primary_key=True)
     line_number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    duplicate_of: Mapped[int | None] = mapped_column(Integer)  # the line of the first occurrence
     fields: Mapped[list] = mapped_column(JSONB)  # the row's fields as read
+    last_line: Mapped[int | None] = mapped_column(Integer)  # where a row that spans lines ends
+    repeats: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))  # a duplicate: the lines repeating this one
 
     __table_args__ = (CheckConstraint(_in("kind", FLAG_KINDS), name="kind_known"),)
+
+
+class ImportProgress(Base):
+    """The rows of an import that the ingestion service saved from one partition, written with the rows.
+
+    Per partition, because a partition is read in order by one consumer: a batch delivered again counts only
+    its offsets beyond `last_offset`. Partition -1 holds what was saved before this table existed.
+    """
+
+    __tablename__ = "import_progress"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    topic: Mapped[str] = mapped_column(Text, primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_offset: Mapped[int] = mapped_column(BigInteger)
+    rows_saved: Mapped[int] = mapped_column(Integer)

@@ -131,15 +131,8 @@ def test_the_history_lists_every_import(importer):
 
 
 def test_the_live_status_follows_the_ingestion_service_and_refused_rows_can_be_downloaded(
-    importer, importer_settings, start_service
+    importer, importer_ingestion
 ):
-    from ingestion_service.settings import IngestionSettings
-
-    s = importer_settings
-    shared = {k: v for k, v in s.model_dump().items() if k in IngestionSettings.model_fields}
-    start_service(IngestionSettings(**{**shared, "ingestion_group_id": f"ingest-{uuid.uuid4().hex[:6]}",
-                                       "ingestion_session_timeout_ms": 2000, "ingestion_http_port": 0,
-                                       "ingestion_batch_max_wait_ms": 50}, _env_file=None))
     data = (
         b"username_sender,username_receiver,amount,currency,transaction_date,status\n"
         b"pthompson,rpeterson,12.50,USD,2025-07-07 01:42:05 UTC,pending\n"
@@ -163,14 +156,7 @@ def test_the_live_status_follows_the_ingestion_service_and_refused_rows_can_be_d
     assert refused[2][-2] == "5"
 
 
-def test_a_nul_byte_deep_in_an_uploaded_file_costs_its_row_only(importer, importer_settings, start_service):
-    from ingestion_service.settings import IngestionSettings
-
-    s = importer_settings
-    shared = {k: v for k, v in s.model_dump().items() if k in IngestionSettings.model_fields}
-    running = start_service(IngestionSettings(**{**shared, "ingestion_group_id": f"ingest-{uuid.uuid4().hex[:6]}",
-                                                 "ingestion_session_timeout_ms": 2000, "ingestion_http_port": 0,
-                                                 "ingestion_batch_max_wait_ms": 50}, _env_file=None))
+def test_a_nul_byte_deep_in_an_uploaded_file_costs_its_row_only(importer, importer_ingestion):
     lines = (SAMPLES / "huge_load_transactions.csv").read_bytes().splitlines(keepends=True)[:1201]
     sender = lines[1100].split(b",", 1)[0]
     lines[1100] = lines[1100].replace(sender, sender[:2] + b"\x00" + sender[2:], 1)  # past the first 64 KB
@@ -188,4 +174,4 @@ def test_a_nul_byte_deep_in_an_uploaded_file_costs_its_row_only(importer, import
     assert "Rows with the wrong number of fields or a control character" in page
     assert sender[:2].decode() + "\\u0000" + sender[2:].decode() in page
     assert "\\u0001extra" in page
-    assert running.thread.is_alive(), "the ingestion service goes on"
+    assert importer_ingestion.thread.is_alive(), "the ingestion service goes on"
