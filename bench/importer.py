@@ -1,9 +1,13 @@
-"""The CSV importer's speed: upload → archived → parsed → marked → every row confirmed by the broker.
+"""The CSV importer's speed and memory: upload → archived → parsed → marked → every row confirmed by the broker.
 
 Runs `payments importer` as its own process (against a Tansu broker, a moto S3 endpoint and a fresh database on
-BENCH_DATABASE_URL's server), posts a 100,000-row and a 1,000,000-row file to it over HTTP, and prints rows per
-second and the importer process's peak memory (VmHWM) after each.
-Run: .venv/bin/python bench/importer.py
+BENCH_DATABASE_URL's server) and posts files to it over HTTP:
+- speed: 100,000 and 1,000,000 unique rows, in rows per second;
+- memory, the worst cases: files near the upload limit of unique rows, of rows all above the suspicious threshold,
+  and of rows with one emoji (which makes Python hold text at 4 bytes a character); and 1,000,000 identical rows.
+For each it prints the importer's peak memory during the request (VmHWM, reset before each upload) against the
+bound of 3 × the upload + 150 MB, and its memory after the request (VmRSS) against its idle level before the first.
+Run: .venv/bin/python bench/importer.py   (BENCH_MB=199 sets the size of the memory cases)
 """
 
 from __future__ import annotations
@@ -29,17 +33,41 @@ ROOT = Path(__file__).resolve().parents[1]
 HUGE = ROOT / "csvs" / "huge_load_transactions.csv"
 
 
-def make_file(rows: int, folder: Path) -> Path:
-    """`rows` unique rows: copies of the 100,000-row sample, each copy in another year."""
+def make_file(rows: int, folder: Path, name: str = "unique", change=lambda line: line) -> Path:
+    """`rows` unique rows: copies of the 100,000-row sample, each copy in another year, each line `change`d."""
     header, *body = HUGE.read_text().splitlines()
-    path = folder / f"bench_{rows}.csv"
+    path = folder / f"bench_{name}_{rows}.csv"
     with open(path, "w") as f:
         f.write(header + "\n")
         for copy in range(-(-rows // len(body))):
             year = str(2025 - copy)
             chunk = body[: rows - copy * len(body)]
-            f.write("\n".join(line.replace(",2025-", f",{year}-") for line in chunk) + "\n")
+            f.write("\n".join(change(line.replace(",2025-", f",{year}-")) for line in chunk) + "\n")
     return path
+
+
+def rows_for(megabytes: float) -> int:
+    return int(megabytes * 1e6 / (HUGE.stat().st_size / 100_000))
+
+
+def above_threshold(line: str) -> str:
+    sender, receiver, amount, rest = line.split(",", 3)
+    return f"{sender},{receiver},90{amount},{rest}"  # 12.50 becomes 9012.50: every amount above 8000
+
+
+def identical_file(rows: int, folder: Path) -> Path:
+    header, first = HUGE.read_text().splitlines()[:2]
+    path = folder / f"bench_identical_{rows}.csv"
+    path.write_text(header + "\n" + (first + "\n") * rows)
+    return path
+
+
+def with_an_emoji(path: Path) -> Path:
+    data = path.read_bytes()
+    second = data.index(b"\n") + 1
+    emoji = path.with_name(path.stem + "_emoji.csv")
+    emoji.write_bytes(data[:second] + "😀".encode() + data[second:])
+    return emoji
 
 
 def post(url: str, path: Path) -> tuple[int, float]:
@@ -56,11 +84,16 @@ def post(url: str, path: Path) -> tuple[int, float]:
         return response.status, time.perf_counter() - start
 
 
-def peak_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """VmHWM: the peak since the last reset_peak; VmRSS: now."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
 
 
 def main() -> None:
@@ -84,15 +117,40 @@ def main() -> None:
         importer = start_process("importer", [sys.executable, str(Path(__file__).resolve()), "--serve"],
                                  f"127.0.0.1:{port}", folder / "logs", env=env,
                                  ready=lambda: answers_200(f"http://127.0.0.1:{port}/health"))
-        print(f"importer process after start: {peak_mb(importer.process.pid):.0f} MB")
+        pid, url = importer.process.pid, f"http://127.0.0.1:{port}/imports"
+        idle = memory_mb(pid, "VmRSS")
+        print(f"importer process after start: {idle:.0f} MB")
+        print("speed:")
         for rows, target in ((100_000, 1.0), (1_000_000, 8.0)):
             path = make_file(rows, folder)
-            status, seconds = post(f"http://127.0.0.1:{port}/imports", path)
+            status, seconds = post(url, path)
             assert status == 200, status
             size = path.stat().st_size / 1e6
-            print(f"{rows:>9,} rows ({size:.0f} MB): {seconds:.2f} s = {rows / seconds:,.0f} rows/s "
-                  f"(target under {target:.0f} s: {seconds / target:.2f} of it); "
-                  f"importer peak memory {peak_mb(importer.process.pid):.0f} MB")
+            print(f"  {rows:>9,} rows ({size:.0f} MB): {seconds:.2f} s = {rows / seconds:,.0f} rows/s "
+                  f"(target under {target:.0f} s: {seconds / target:.2f} of it)")
+        megabytes = float(os.environ.get("BENCH_MB", "199"))
+        unique = make_file(rows_for(megabytes), folder, "big")
+        cases = [
+            ("unique rows", unique),
+            ("every amount above the threshold", make_file(rows_for(megabytes), folder, "suspicious", above_threshold)),
+            ("one emoji", with_an_emoji(make_file(rows_for(megabytes) - 1, folder, "emoji"))),
+            ("1,000,000 identical rows", identical_file(1_000_000, folder)),
+        ]
+        print("memory (bound: 3 × the upload + 150 MB):")
+        for label, path in cases:
+            size = path.stat().st_size / 2**20
+            reset_peak(pid)
+            status, seconds = post(url, path)
+            assert status == 200, status
+            peak, after, bound = memory_mb(pid), memory_mb(pid, "VmRSS"), 3 * size + 150
+            print(f"  {label} ({size:.0f} MB): {seconds:.1f} s; peak {peak:.0f} MB = {peak / bound:.2f} of the "
+                  f"bound ({bound:.0f} MB); after the request {after:.0f} MB ({after - idle:+.0f} MB on idle)")
+        flags = make_engine(database_url)
+        with flags.connect() as conn:
+            size = conn.scalar(text("SELECT pg_total_relation_size('import_flags')"))
+            repeats = conn.scalar(text("SELECT max(pg_column_size(repeats)) FROM import_flags"))
+        flags.dispose()
+        print(f"import_flags after all: {size / 2**20:.1f} MB; the identical rows' flag {repeats / 2**20:.1f} MB")
     finally:
         if importer:
             importer.stop()

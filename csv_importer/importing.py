@@ -7,6 +7,7 @@ same content wait (an advisory lock in PostgreSQL): of two at the same moment, o
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -33,6 +34,16 @@ __all__ = ["Choice", "DatabaseUnavailable", "Done", "Importer", "SeenBefore"]
 # What to do with a file whose content was imported before: ask the person, import every row (those imported
 # before are updated in place), or only the rows not in the database yet.
 Choice = Literal["ask", "all", "new"]
+
+
+def give_memory_back() -> None:
+    """Return the memory freed by an import to the system. The C allocator keeps freed memory for reuse, in an
+    arena per thread (the request's, the Kafka client's); after a 200 MB file that was 150 MB more than idle,
+    held until the process ended. glibc only; elsewhere nothing is done."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
 
 
 class DatabaseUnavailable(PlatformError):
@@ -63,6 +74,12 @@ class Importer:
 
     def run(self, data: bytes, original_name: str | None, choice: Choice = "ask") -> SeenBefore | Done:
         """Import one file. Raises FileProblem (the file), ArchiveError (S3) or DatabaseUnavailable."""
+        try:
+            return self._run(data, original_name, choice)
+        finally:
+            give_memory_back()
+
+    def _run(self, data: bytes, original_name: str | None, choice: Choice) -> SeenBefore | Done:
         layout = read_layout(data)
         sha256 = hashlib.sha256(data).hexdigest()
         marked = mark(layout, self.settings.suspicious_amount_threshold)

@@ -18,7 +18,7 @@ from payments_core.contract import bad_character
 
 from .identity import derived_id, payment_key
 from .reading import CsvLayout, LineCount, records
-from .seen import SeenPayments
+from .seen import seen_payments
 
 __all__ = ["ALREADY_IMPORTED", "MALFORMED", "NOT_PUBLISHED", "REPEAT", "REPEATED", "SUSPICIOUS", "Marked",
            "is_suspicious", "mark"]
@@ -72,72 +72,83 @@ def is_suspicious(amount: str, threshold: Decimal) -> bool:
         return False
 
 
-def _status_tag(status: str) -> int:
-    return int.from_bytes(hashlib.blake2b(status.lower().encode(errors="surrogatepass"), digest_size=4).digest(),
-                          "little")
-
-
 def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
     """Mark every row of the file; raises FileProblem as `records` does."""
-    physical_lines = layout.data.count(b"\n") + layout.data.count(b"\r") + 2
+    data = layout.data
+    physical_lines = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + 2  # at most, with the header
     marked = Marked(LineCount(), bytearray(physical_lines))
-    kinds = marked.kinds
-    seen = SeenPayments(physical_lines)
-    occurrences: dict[bytes, int] = {}  # a payment met with more than one status: how many times so far
-    other_status: dict[tuple[bytes, int], int] = {}  # … and the line of each (payment, status) after the first
+    kinds, ids, id_lines = marked.kinds, marked.ids, marked.id_lines
+    seen = seen_payments(physical_lines)
+    tags: dict[str, int] = {}  # status -> a 32-bit tag of it
+    occurrences: dict[int, int] = {}  # a payment met with more than one status: how many times so far
+    other_status: dict[tuple[int, int], int] = {}  # … and the line of each (payment, status) after the first
     at = layout.positions
     sender, receiver, amount_at, currency, date, status = (
         at["username_sender"], at["username_receiver"], at["amount"], at["currency"], at["transaction_date"],
         at["status"])
     own_id = at.get("transaction_id")
-    for record in records(layout, marked.lines):
-        marked.rows_read += 1
-        line = record.line
-        fields = [f.strip() for f in record.fields]
+    rows_read = malformed = suspicious = content_sum = 0
+    previous, key, first_id, tag = None, "", 0, 0
+    for line, _, raw, well_formed in records(layout, marked.lines):
+        rows_read += 1
+        if raw == previous:  # a row repeated on the next line, as in a file of a million identical rows
+            first, first_tag = seen(first_id, line, tag)
+            if first != line and first_tag == tag:
+                kinds[line] |= REPEAT
+                kinds[first] |= REPEATED
+                marked.repeat_lines.append(line)
+                marked.repeat_of.append(first)
+                continue
+        previous = None
+        fields = list(map(str.strip, raw))
         # isprintable() is one C call that is true for the usual row; only a row it doubts is searched.
-        clean = "".join(fields).isprintable() or not any(bad_character(f) for f in fields)
-        if not record.well_formed or not clean:
+        if not well_formed or not ("".join(fields).isprintable() or not any(map(bad_character, fields))):
             # A control character (NUL above all) can be neither stored nor published: the row is shown with the
             # character written as an escape, and its line is not published.
             kinds[line] |= MALFORMED
-            marked.rows_malformed += 1
+            malformed += 1
             continue
         key = payment_key(fields[sender], fields[receiver], fields[amount_at], fields[currency], fields[date])
         given = fields[own_id] if own_id is not None else ""
         if given:
             key = f"{given}\x1e{key}"  # an id of the file's own: the same id with other content is no repeat
-        digest = hashlib.blake2b(key.encode(errors="surrogatepass"), digest_size=16).digest()
-        tag = _status_tag(fields[status])
-        first, first_tag = seen.setdefault(digest, line, tag)
+        first_id = derived_id(key, 1)  # the payment's id if it is its only status here, and its key in `seen`
+        state = fields[status].lower()
+        tag = tags.get(state)
+        if tag is None:
+            tag = tags[state] = int.from_bytes(hashlib.blake2b(state.encode(errors="surrogatepass"),
+                                                               digest_size=4).digest())
+        previous = raw  # key, first_id and tag are this row's
+        first, first_tag = seen(first_id, line, tag)
         occurrence = 1
         if first_tag != tag:
-            # The same payment with another status: the same id if it is the only one, as in a later file.
-            occurrence = occurrences.get(digest, 1) + 1
-            first = other_status.setdefault((digest, tag), line)
+            # The same payment with another status: a payment of its own, numbered by occurrence.
+            occurrence = occurrences.get(first_id, 1) + 1
+            first = other_status.setdefault((first_id, tag), line)
             if first == line:
-                occurrences[digest] = occurrence
+                occurrences[first_id] = occurrence
         if first != line:
             kinds[line] |= REPEAT
             kinds[first] |= REPEATED
             marked.repeat_lines.append(line)
             marked.repeat_of.append(first)
             continue
-        row_id = _own_id(given) or derived_id(key, occurrence)
-        marked.ids += row_id
-        marked.id_lines.append(line)
-        marked.content_sum = (marked.content_sum + int.from_bytes(row_id, "big")) & ((1 << 128) - 1)
+        row_id = _own_id(given) if given else first_id if occurrence == 1 else derived_id(key, occurrence)
+        ids += row_id.to_bytes(16)
+        id_lines.append(line)
+        content_sum += row_id
         if is_suspicious(fields[amount_at], threshold):
             kinds[line] |= SUSPICIOUS
-            marked.rows_suspicious += 1
+            suspicious += 1
+    marked.rows_read, marked.rows_malformed, marked.rows_suspicious = rows_read, malformed, suspicious
+    marked.content_sum = content_sum & ((1 << 128) - 1)
     return marked
 
 
-def _own_id(given: str) -> bytes | None:
-    """The file's own transaction_id as 16 bytes; one that is no UUID is published as written, and refused by
-    the ingestion service (its 16 bytes here only count it in the file's content)."""
-    if not given:
-        return None
+def _own_id(given: str) -> int:
+    """The file's own transaction_id as a 128-bit number; one that is no UUID is published as written, and
+    refused by the ingestion service (its number here only counts it in the file's content)."""
     try:
-        return uuid.UUID(given).bytes
+        return uuid.UUID(given).int
     except ValueError:
-        return hashlib.blake2b(given.encode(errors="surrogatepass"), digest_size=16).digest()
+        return int.from_bytes(hashlib.blake2b(given.encode(errors="surrogatepass"), digest_size=16).digest())

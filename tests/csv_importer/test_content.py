@@ -1,11 +1,15 @@
 """A row is its payment, not its position: files saved again, fixed or updated change the same transactions."""
 
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from csv_importer.identity import payment_key
 from csv_importer.importing import Done, SeenBefore
 from csv_importer.marking import mark
 from csv_importer.reading import read_layout
@@ -133,3 +137,26 @@ def test_a_million_identical_rows_are_one_payment_and_one_flag(importer, engine)
         size = conn.scalar(text("SELECT pg_column_size(repeats) FROM import_flags WHERE kind = 'duplicate'"))
     assert flags == [("duplicate", 2, 19_999)]
     assert size < 20_000 * 4 + 100, "four bytes a repeat"
+
+
+amounts = st.decimals(min_value=0, max_value=10**9, places=None, allow_nan=False, allow_infinity=False)
+written = st.sampled_from(["{:f}", "{:.2f}", "{:.6f}", "00{:f}", "{:e}"])
+
+
+@given(amounts, written, written)
+def test_two_writings_of_an_amount_give_one_key_exactly_when_they_are_the_same_number(amount, one, other):
+    a, b = one.format(amount), other.format(amount)
+
+    same = Decimal(a) == Decimal(b)
+    assert (payment_key("s", "r", a, "USD", "d") == payment_key("s", "r", b, "USD", "d")) == same
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+       st.integers(-14 * 60, 14 * 60))
+def test_every_writing_of_an_instant_gives_one_key(moment, minutes):
+    utc = moment.replace(microsecond=0, tzinfo=UTC)
+    zone = timezone(timedelta(minutes=minutes))
+    writings = [utc.strftime("%Y-%m-%d %H:%M:%S UTC"), utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                utc.replace(tzinfo=None).isoformat(" "), utc.astimezone(zone).isoformat()]
+
+    assert len({payment_key("s", "r", "1", "USD", w) for w in writings}) == 1, writings

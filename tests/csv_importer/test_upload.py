@@ -175,3 +175,17 @@ def test_a_nul_byte_deep_in_an_uploaded_file_costs_its_row_only(importer, import
     assert sender[:2].decode() + "\\u0000" + sender[2:].decode() in page
     assert "\\u0001extra" in page
     assert importer_ingestion.thread.is_alive(), "the ingestion service goes on"
+
+
+def test_a_stray_quote_is_shown_at_its_line_with_every_line_it_swallowed(importer, importer_settings):
+    rows = (SAMPLES / "huge_load_transactions.csv").read_text().splitlines()[:104]
+    rows[2] = rows[2].replace(",completed", ',"completed').replace(",pending", ',"pending')
+    data = ("\n".join(rows) + "\n").encode()
+
+    response = importer.upload(data, "stray-quote.csv")
+
+    page = importer.get(response.headers["Location"]).text
+    assert 'id="rows-read">2<' in page and 'id="rows-malformed">1<' in page and 'id="rows-published">1<' in page
+    assert "The file's 104 lines:\n    1 header,\n    2 rows, 0 blank\n    and 101 inside quoted fields" in page
+    assert '<td class="num">3–104' in page and "a quoted field spans 102 lines" in page
+    read_topic(importer_settings.kafka_bootstrap_servers, importer_settings.imports_topic, 1, then_wait=0.5)

@@ -54,7 +54,9 @@ def test_after_a_broker_restart_that_lost_everything_the_service_consumes_again_
     before = len(caplog.records)
     time.sleep(5)
     outage_lines = len(caplog.records) - before
-    assert outage_lines < 5, f"{outage_lines} log lines in about 5 s of outage:\n{caplog.text}"
+    # The first seconds of an outage bring a few distinct events (the coordinator lost, the session timed out,
+    # the partitions revoked); a repeating line would bring about 100 in 5 s.
+    assert outage_lines < 10, f"{outage_lines} log lines in about 5 s of outage:\n{caplog.text}"
 
     # The broker keeps everything in memory: topics and the group are gone, and come back a while later.
     own_broker.append(start_tansu("127.0.0.1", int(broker.address.rsplit(":", 1)[1]), tmp_path / "logs"))
