@@ -17,8 +17,8 @@ from data_generator.payments import PaymentStream, User
 from data_generator.publisher import publish
 from payments_core.db.seed import seed_users
 from payments_core.kafka import ensure_topics, producer_config
-from payments_core.servers import free_port, start_tansu
 from payments_core.settings import KafkaSettings
+from platform_ops.servers import free_port, start_tansu
 
 TARGET = 100_000
 

@@ -25,9 +25,9 @@ from sqlalchemy.engine import make_url
 
 from payments_core.db.connect import make_engine
 from payments_core.kafka import ensure_topics
-from payments_core.servers import free_port, start_moto, start_process, start_tansu
-from payments_core.setup import migrate_and_seed
-from payments_core.stack import answers_200
+from platform_ops.servers import free_port, start_moto, start_process, start_tansu
+from platform_ops.setup import migrate_and_seed
+from platform_ops.stack import answers_200
 
 ROOT = Path(__file__).resolve().parents[1]
 HUGE = ROOT / "csvs" / "huge_load_transactions.csv"

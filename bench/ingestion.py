@@ -38,8 +38,8 @@ from ingestion_service.sink import COPY_INTO_STAGING
 from payments_core.db.connect import make_engine
 from payments_core.db.seed import seed_users
 from payments_core.kafka import ensure_topics
-from payments_core.servers import free_port, start_tansu
-from payments_core.setup import migrate_and_seed
+from platform_ops.servers import free_port, start_tansu
+from platform_ops.setup import migrate_and_seed
 
 USERS = seed_users()
 STATUSES = ("pending", "completed", "failed")
@@ -176,7 +176,7 @@ def rows_of(database_url: str) -> list[Row]:
 def ingest_processes(settings: IngestionSettings, expected: int, instances: int, timeout: float = 600) -> float:
     """Events per second of `instances` `payments ingest` processes, from the first committed row to the last."""
     env = {**os.environ, **{name.upper(): str(value) for name, value in settings.model_dump().items()}}
-    processes = [subprocess.Popen([sys.executable, "-m", "payments_core.cli", "ingest"], env=env,
+    processes = [subprocess.Popen([sys.executable, "-m", "platform_ops.cli", "ingest"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(instances)]
     engine = make_engine(settings.database_url)
     first = None

@@ -22,7 +22,7 @@ from payments_core.db.connect import make_engine, reachable
 from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
 from payments_core.kafka import ensure_topics
-from payments_core.servers import EmbeddedPostgres, free_port, start_moto, start_tansu
+from platform_ops.servers import EmbeddedPostgres, free_port, start_moto, start_tansu
 
 # Property-based tests: no per-example deadline (real servers answer in their own time); HYPOTHESIS_PROFILE=deep
 # runs many more examples, to look for new findings before a release.

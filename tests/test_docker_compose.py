@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from payments_core.cli import cli
+from platform_ops.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"

@@ -85,7 +85,7 @@ def test_the_platform_under_everything_at_once_accounts_for_every_message(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_", "GENERATOR_"))}
     env.update({name.upper(): str(value) for name, value in shared.items()})
     with open(tmp_path / "generator.log", "wb") as log:
-        generator = subprocess.Popen([sys.executable, "-m", "payments_core.cli", "generate", "--rate", "200",
+        generator = subprocess.Popen([sys.executable, "-m", "platform_ops.cli", "generate", "--rate", "200",
                                       "--invalid-ratio", "0.02"], env=env, stdout=log, stderr=subprocess.STDOUT)
     header, *rows = (SAMPLES / "huge_load_transactions.csv").read_bytes().splitlines(keepends=True)
     uploads = 0

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
-from payments_core.servers import free_port
+from platform_ops.servers import free_port
 from tests.csv_importer.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.dashboards.test_questions import ALICE, BOB, known  # noqa: F401 — the known-data fixture
 

@@ -88,7 +88,7 @@ def test_the_same_file_again_is_recognised_and_a_repeat_keeps_the_transaction_id
 
 def test_when_archiving_fails_nothing_is_published_and_the_person_is_told(importer_settings, engine):
     from csv_importer import create_app
-    from payments_core.servers import free_port
+    from platform_ops.servers import free_port
     from tests.conftest import ImporterClient
 
     unreachable = importer_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})

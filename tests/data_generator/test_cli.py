@@ -10,11 +10,11 @@ import time
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from payments_core.cli import cli
 from payments_core.contract import ContractError, PaymentEvent, parse
 from payments_core.db.models import RejectedEvent, Transaction
 from payments_core.kafka import ensure_topics
-from payments_core.servers import free_port
+from platform_ops.cli import cli
+from platform_ops.servers import free_port
 from tests.conftest import read_topic, wait_until
 
 
@@ -113,7 +113,7 @@ def test_sigterm_stops_after_every_event_sent_is_confirmed(kafka_bootstrap, data
     env = {**os.environ, **environment(kafka_bootstrap, database_url, topic)}
     log = tmp_path / "generate.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "payments_core.cli", "generate", "--rate", "200"],
+        process = subprocess.Popen([sys.executable, "-m", "platform_ops.cli", "generate", "--rate", "200"],
                                    env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: "publishing to" in log.read_text(), message="the generator publishing")

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from payments_core.db.connect import make_engine
 from payments_core.db.models import RejectedEvent, Transaction
-from payments_core.servers import EmbeddedPostgres
-from payments_core.setup import migrate_and_seed
+from platform_ops.servers import EmbeddedPostgres
+from platform_ops.setup import migrate_and_seed
 from tests.conftest import produce, read_topic, wait_until
 
 from .events import message, payment

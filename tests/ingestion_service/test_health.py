@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from payments_core.db.models import Transaction
 from payments_core.kafka import ensure_topics
-from payments_core.servers import free_port, start_tansu
+from platform_ops.servers import free_port, start_tansu
 from tests.conftest import produce, wait_until
 
 from .events import message, payment

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 
 from payments_core.db.models import Transaction
-from payments_core.servers import free_port
+from platform_ops.servers import free_port
 from tests.conftest import produce, wait_until
 
 from .events import USERS, message, payment
@@ -28,7 +28,7 @@ class Ingest:
         env["INGESTION_HTTP_PORT"] = str(http_port)
         self.log_path = tmp_path / f"{name}.log"
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "payments_core.cli", "ingest"], env=env,
+            self.process = subprocess.Popen([sys.executable, "-m", "platform_ops.cli", "ingest"], env=env,
                                             cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:

@@ -144,7 +144,7 @@ def dead_letters(settings):
     """`payments dead-letters` run against the settings' broker and dead-letter topic."""
     from click.testing import CliRunner
 
-    from payments_core.cli import cli
+    from platform_ops.cli import cli
 
     env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DLQ_TOPIC": settings.dlq_topic}
     return CliRunner().invoke(cli, ["dead-letters", "--idle", "3"], env=env)

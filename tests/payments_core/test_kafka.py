@@ -2,8 +2,8 @@ from confluent_kafka import Consumer, Producer
 
 from payments_core.contract import PaymentEvent, parse, to_json
 from payments_core.kafka import broker_answers, ensure_topics, producer_config
-from payments_core.servers import free_port
 from payments_core.settings import KafkaSettings
+from platform_ops.servers import free_port
 from tests.payments_core.test_contract import PUBLIC_EXAMPLE
 
 

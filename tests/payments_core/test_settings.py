@@ -86,7 +86,7 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(environment, tmp_path):
 
 
 def test_env_example_documents_every_setting_of_every_service():
-    from dashboards.cli import MetabaseSettings
+    from dashboards.settings import MetabaseSettings
     from data_generator.settings import GeneratorSettings
     from ingestion_service.settings import IngestionSettings
 

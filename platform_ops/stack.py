@@ -8,7 +8,6 @@ process started dies, everything this process started is stopped, in reverse ord
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import sys
@@ -26,7 +25,9 @@ from sqlalchemy.engine import make_url
 from payments_core.db.connect import reachable
 from payments_core.errors import ServerStartError
 from payments_core.kafka import broker_answers
-from payments_core.servers import (
+from payments_core.settings import StackSettings
+
+from .servers import (
     ChildProcess,
     EmbeddedPostgres,
     is_local,
@@ -35,8 +36,7 @@ from payments_core.servers import (
     start_process,
     start_tansu,
 )
-from payments_core.settings import StackSettings
-from payments_core.setup import create_bucket, create_topics, migrate_and_seed
+from .setup import create_bucket, create_topics, migrate_and_seed
 
 __all__ = ["SERVICES", "Service", "Stack", "Supervised", "run"]
 
@@ -142,8 +142,6 @@ class Stack:
 
     def start_services(self) -> None:
         for service in SERVICES:
-            if importlib.util.find_spec(service.package) is None:
-                continue
             url = service.health(self.settings) if service.health else None
             self.log(f"starting {service.package}" + (f", waiting for {url}" if url else ""))
             supervised = Supervised(service, lambda s=service, u=url: self._start_service(s, u))
@@ -152,7 +150,7 @@ class Stack:
             self.log(f"{service.package} started (pid {supervised.child.process.pid})")
 
     def _start_service(self, service: Service, url: str | None) -> ChildProcess:
-        argv = [sys.executable, "-m", "payments_core.cli", *service.command]
+        argv = [sys.executable, "-m", "platform_ops.cli", *service.command]
         return start_process(service.package, argv, url or service.package, self.state_dir / "logs",
                              ready=(lambda: answers_200(url)) if url else (lambda: True),
                              env=self.service_environment())
@@ -200,11 +198,11 @@ class Stack:
             f"  S3_ENDPOINT_URL={s.s3_endpoint_url}  S3_BUCKET={s.s3_bucket}",
             f"  topics: {s.payments_topic}, {s.imports_topic}, {s.dlq_topic}",
         ]
-        if importlib.util.find_spec("ingestion_service") is not None:
-            lines.append(f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics")
-        if importlib.util.find_spec("csv_importer") is not None:
-            lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/")
-            lines.append(f"  dashboard:    http://127.0.0.1:{s.importer_port}/dashboard")
+        lines += [
+            f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics",
+            f"  CSV importer: http://127.0.0.1:{s.importer_port}/",
+            f"  dashboard:    http://127.0.0.1:{s.importer_port}/dashboard",
+        ]
         lines += [f"  logs: {self.state_dir / 'logs'}", "Press Ctrl-C to stop everything started here.", ""]
         return "\n".join(lines)
 

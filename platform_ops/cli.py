@@ -1,16 +1,23 @@
-"""The `payments` command: one entry point for the local stack, the database and the services."""
+"""The `payments` command: one entry point for the local stack, the database and the services.
+
+The services' commands are imported here, as the tooling's; the services and the core never import this."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 from pathlib import Path
 
 import click
 
+from csv_importer.cli import command as importer_command
+from data_generator.cli import commands as generator_commands
+from ingestion_service.cli import command as ingest_command
 from payments_core.errors import PlatformError
 from payments_core.settings import DatabaseSettings, SetupSettings, StackSettings, load
+
+from .console import command as console_command
+from .console import dead_letters_command
+from .metabase import provision_command
 
 __all__ = ["cli", "main"]
 
@@ -25,7 +32,7 @@ def cli() -> None:
               help="Where server logs and embedded PostgreSQL data are kept.")
 def up(state_dir: Path) -> None:
     """Run the whole platform locally: Kafka, PostgreSQL, S3, schema, seed data and services."""
-    from payments_core import stack
+    from . import stack
 
     sys.exit(stack.run(load(StackSettings), state_dir.resolve()))
 
@@ -36,7 +43,8 @@ def setup(timeout: float) -> None:
     """Wait for Kafka, PostgreSQL and S3, then create topics and bucket, migrate and seed (idempotent)."""
     from payments_core.db.connect import wait_for_database
     from payments_core.kafka import wait_for_broker
-    from payments_core.setup import create_bucket, create_topics, migrate_and_seed
+
+    from .setup import create_bucket, create_topics, migrate_and_seed
 
     settings = load(SetupSettings)
     wait_for_broker(settings.kafka_bootstrap_servers, timeout)
@@ -78,7 +86,8 @@ def seed() -> None:
 def topics() -> None:
     """Create the platform's topics if missing (TOPIC_PARTITIONS partitions each)."""
     from payments_core.kafka import wait_for_broker
-    from payments_core.setup import create_topics
+
+    from .setup import create_topics
 
     settings = load(SetupSettings)
     wait_for_broker(settings.kafka_bootstrap_servers)
@@ -106,19 +115,10 @@ def schemas(check: bool) -> None:
         raise click.ClickException(f"out of date: {', '.join(stale)}; run `payments schemas`")
 
 
-def _add_service_commands() -> None:
-    """Each service brings its own commands (`payments ingest`, …) when its package is installed: its cli
-    module has `command`, or `commands` when it has several."""
-    for package in ("ingestion_service", "data_generator", "csv_importer", "dashboards"):
-        if importlib.util.find_spec(package) is not None:
-            module = importlib.import_module(f"{package}.cli")
-            for command in getattr(module, "commands", None) or [module.command]:
-                cli.add_command(command)
-
-
-_add_service_commands()
-cli.add_command(importlib.import_module("payments_core.console").command)
-cli.add_command(importlib.import_module("payments_core.console").dead_letters_command)
+# Each service brings its own commands (`payments ingest`, …); the operator's tools are this package's.
+for command in (ingest_command, *generator_commands, importer_command, provision_command, console_command,
+                dead_letters_command):
+    cli.add_command(command)
 
 
 def main() -> None:

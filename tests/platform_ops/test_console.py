@@ -2,8 +2,8 @@ import json
 
 from click.testing import CliRunner
 
-from payments_core.cli import cli
 from payments_core.kafka import ensure_topics
+from platform_ops.cli import cli
 from tests.conftest import read_topic
 from tests.ingestion_service.events import payment
 

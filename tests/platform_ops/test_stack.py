@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select
 from payments_core.db.connect import make_engine
 from payments_core.db.models import Base, Transaction, User
 from payments_core.kafka import admin_client, broker_answers
-from payments_core.servers import free_port, port_open, s3_answers
+from platform_ops.servers import free_port, port_open, s3_answers
 from tests.conftest import produce, wait_until
 from tests.ingestion_service.events import message, payment
 
@@ -29,7 +29,7 @@ class Up:
 
     def __init__(self, cwd, env):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "payments_core.cli", "up", "--state-dir", str(cwd / "state")],
+            [sys.executable, "-m", "platform_ops.cli", "up", "--state-dir", str(cwd / "state")],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
@@ -162,7 +162,7 @@ def test_up_uses_servers_that_already_answer_and_leaves_them_running(stack_env, 
 def test_up_refuses_to_start_without_a_required_setting(stack_env, tmp_path):
     del stack_env["S3_SECRET_KEY"]
 
-    result = subprocess.run([sys.executable, "-m", "payments_core.cli", "up"], cwd=tmp_path, env=stack_env,
+    result = subprocess.run([sys.executable, "-m", "platform_ops.cli", "up"], cwd=tmp_path, env=stack_env,
                             capture_output=True, text=True, timeout=60)
 
     assert result.returncode == 2

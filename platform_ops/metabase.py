@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import click
-from pydantic import Field, SecretStr
 from sqlalchemy.engine import make_url
 
-from payments_core.settings import DatabaseSettings, load
+from dashboards.metabase_api import MetabaseClient
+from dashboards.provision import Connection, provision
+from dashboards.questions import load_dashboard
+from dashboards.reader import ensure_reader
+from dashboards.settings import MetabaseSettings
+from payments_core.settings import load
 
-from .metabase_api import MetabaseClient
-from .provision import Connection, provision
-from .questions import load_dashboard
-from .reader import ensure_reader
-
-__all__ = ["commands"]
-
-
-class MetabaseSettings(DatabaseSettings):
-    metabase_url: str = Field("http://127.0.0.1:3000", pattern=r"^https?://")
-    metabase_admin_email: str = Field(min_length=3)
-    metabase_admin_password: SecretStr = Field(min_length=8)
-    metabase_reader_user: str = Field("metabase_reader", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
-    metabase_reader_password: SecretStr = Field(min_length=8)
-    # How Metabase reaches PostgreSQL, when not as DATABASE_URL says (in docker compose: postgres:5432).
-    metabase_db_host: str | None = None
-    metabase_db_port: int | None = Field(None, ge=1, le=65535)
+__all__ = ["provision_command"]
 
 
 @click.command("metabase-provision")
@@ -49,5 +37,3 @@ def provision_command() -> None:
         click.echo(change)
     click.echo(f"dashboard: {settings.metabase_url}/dashboard/{result.dashboard_id}")
 
-
-commands = [provision_command]

@@ -2,10 +2,10 @@ from click.testing import CliRunner
 from minio import Minio
 from sqlalchemy import func, select
 
-from payments_core.cli import cli
 from payments_core.db.connect import make_engine
 from payments_core.db.models import Currency
 from payments_core.kafka import admin_client
+from platform_ops.cli import cli
 
 
 def test_setup_prepares_everything_and_a_second_run_changes_nothing(

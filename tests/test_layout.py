@@ -1,0 +1,47 @@
+"""The packages' import graph: the core at the bottom, the services on it, the operator's tooling on top."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("ingestion_service", "data_generator", "csv_importer", "dashboards")
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """For each module of `package`, the top-level packages it imports (relative imports are its own)."""
+    found = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def test_the_core_imports_no_service_and_no_tooling():
+    for module, names in imported_packages("payments_core").items():
+        assert not names & {*SERVICES, "platform_ops"}, f"{module} imports {names & {*SERVICES, 'platform_ops'}}"
+        assert "import_module" not in (ROOT / module).read_text(), f"{module} loads modules by name"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_the_core_and_never_the_tooling(service):
+    # The web app registers the dashboards' blueprint: the one import from one service into another.
+    allowed_services = {"dashboards"} if service == "csv_importer" else set()
+    for module, names in imported_packages(service).items():
+        assert "platform_ops" not in names, f"{module} imports the tooling"
+        others = names & set(SERVICES) - {service} - allowed_services
+        assert not others, f"{module} imports {others}"
+
+
+def test_the_tooling_reaches_every_service_by_ordinary_imports():
+    names = set().union(*imported_packages("platform_ops").values())
+
+    assert set(SERVICES) <= names
+    for module in (ROOT / "platform_ops").rglob("*.py"):
+        assert "import_module" not in module.read_text() and "find_spec" not in module.read_text(), module
