@@ -166,7 +166,8 @@ def serve() -> None:
     from waitress import serve as waitress_serve
 
     from csv_importer import create_app
-    from payments_core.settings import ImporterSettings, load
+    from csv_importer.settings import ImporterSettings
+    from payments_core.settings import load
 
     settings = load(ImporterSettings)
     app = create_app(settings)

@@ -13,10 +13,11 @@ from werkzeug.exceptions import HTTPException
 from payments_core.contract import bad_character
 from payments_core.db.connect import make_engine
 from payments_core.kafka import producer_config
-from payments_core.settings import ImporterSettings, load
+from payments_core.settings import load
 
 from . import csrf
 from .importing import Importer
+from .settings import ImporterSettings
 
 __all__ = ["create_app"]
 

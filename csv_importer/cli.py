@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 from waitress import serve
 
-from payments_core.settings import ImporterSettings, load
+from payments_core.process import configure_logging
+from payments_core.settings import load
 
 from . import create_app
+from .settings import ImporterSettings
 
 __all__ = ["command"]
 
@@ -18,7 +18,7 @@ __all__ = ["command"]
 @click.option("--host", default="0.0.0.0", show_default=True)
 def command(host: str) -> None:
     """Serve the CSV importer on IMPORTER_PORT (default 5050)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = load(ImporterSettings)
     app = create_app(settings)
     click.echo(f"CSV importer on http://127.0.0.1:{settings.importer_port}/", err=True)

@@ -19,8 +19,7 @@ from minio import Minio
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from payments_core.errors import PlatformError
-from payments_core.settings import ImporterSettings
+from payments_core.errors import DatabaseUnavailable
 
 from . import store
 from .archive import archive, archive_key, safe_file_name
@@ -28,8 +27,9 @@ from .marking import mark
 from .messages import messages
 from .publish import Published, publish_rows
 from .reading import read_layout
+from .settings import ImporterSettings
 
-__all__ = ["Choice", "DatabaseUnavailable", "Done", "Importer", "SeenBefore"]
+__all__ = ["Choice", "Done", "Importer", "SeenBefore"]
 
 # What to do with a file whose content was imported before: ask the person, import every row (those imported
 # before are updated in place), or only the rows not in the database yet.
@@ -44,10 +44,6 @@ def give_memory_back() -> None:
         ctypes.CDLL(None).malloc_trim(0)
     except (AttributeError, OSError):
         pass
-
-
-class DatabaseUnavailable(PlatformError):
-    """PostgreSQL did not answer; nothing was published."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from payments_core.errors import BadInput
+
 __all__ = ["DELIMITERS", "REQUIRED", "CsvLayout", "FileProblem", "LineCount", "Record", "read_layout", "records"]
 
 REQUIRED = ("username_sender", "username_receiver", "amount", "currency", "transaction_date", "status")
@@ -27,7 +29,7 @@ _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _BOM = "\ufeff"
 
 
-class FileProblem(ValueError):
+class FileProblem(BadInput):
     """The file as a whole cannot be imported; the message says why and what to do, for a person."""
 
 

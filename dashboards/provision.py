@@ -15,7 +15,7 @@ from .questions import Dashboard, Question
 
 __all__ = ["Connection", "Provisioned", "provision"]
 
-log = logging.getLogger("dashboards")
+log = logging.getLogger(__name__)
 
 # Each filter's template-tag type for the questions' SQL.
 TAG_TYPES = {"date_from": "date", "date_to": "date", "username": "text", "currency": "text", "status": "text"}

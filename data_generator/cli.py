@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -14,6 +12,7 @@ from sqlalchemy import text
 
 from payments_core.db.connect import make_engine
 from payments_core.kafka import producer_config
+from payments_core.process import configure_logging, stop_on_signals
 from payments_core.settings import load
 
 from .csv_files import SAMPLE_FILES, write_samples
@@ -23,7 +22,7 @@ from .settings import GeneratorSettings
 
 __all__ = ["commands"]
 
-log = logging.getLogger("data_generator")
+log = logging.getLogger(__name__)
 
 
 def load_users(database_url: str) -> list[User]:
@@ -48,10 +47,8 @@ def load_users(database_url: str) -> list[User]:
 def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: float) -> None:
     """Publish synthetic payments to PAYMENTS_TOPIC. Exits 0 once every event is confirmed by the broker, 1 if
     any was not; Ctrl-C or SIGTERM stops after the events already sent are confirmed."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    stop = stop_on_signals()
+    configure_logging()
     settings = load(GeneratorSettings)
     rate = settings.generator_rate if rate is None else rate
     if rate < 0:

@@ -19,7 +19,7 @@ from .payments import Generated
 
 __all__ = ["Pacer", "Report", "publish"]
 
-log = logging.getLogger("data_generator")
+log = logging.getLogger(__name__)
 
 SOURCE_HEADERS = [("payments-source", b"generator")]  # the ingestion service records source = generator
 CHUNK = 10_000  # events produced between two polls for delivery reports, at full speed

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from pydantic import Field
 
-from payments_core.settings import DatabaseSettings, KafkaSettings, TopicSettings
+from payments_core.settings import DatabaseSettings, KafkaSettings, SuspiciousThreshold, TopicSettings
 
 __all__ = ["GeneratorSettings"]
 
 
-class GeneratorSettings(KafkaSettings, TopicSettings, DatabaseSettings):
+class GeneratorSettings(KafkaSettings, TopicSettings, DatabaseSettings, SuspiciousThreshold):
     # Events per second; 0 publishes as fast as the broker takes them. One event every 2 seconds by default.
     generator_rate: float = Field(0.5, ge=0)
     # How long the broker may take to confirm an event before it counts as failed.
     generator_delivery_timeout_ms: int = Field(30_000, ge=1000, le=900_000)
-    suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)

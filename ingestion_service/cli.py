@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-
 import click
 
+from payments_core.process import configure_logging, stop_on_signals
 from payments_core.settings import load
 
 from .metrics import serve
@@ -21,11 +18,8 @@ __all__ = ["command"]
 def command() -> None:
     """Consume payments and imports into PostgreSQL. Ctrl-C or SIGTERM: finish the batch, commit, exit 0."""
     settings = load(IngestionSettings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    configure_logging()
+    stop = stop_on_signals()
     service = IngestionService(settings)
     server = serve(service.metrics, settings.ingestion_http_port) if settings.ingestion_http_port else None
     try:

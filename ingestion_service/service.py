@@ -21,19 +21,19 @@ from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from payments_core.errors import TransientError
+from payments_core.errors import DatabaseUnavailable, TransientError
 from payments_core.kafka import CLIENT_LOG, producer_config
 
 from .dead_letter import BrokerUnavailable, DeadLetters
 from .metrics import Metrics
 from .records import Refusal, Source
 from .settings import IngestionSettings
-from .sink import DatabaseUnavailable, Outcome, PostgresSink
+from .sink import Outcome, PostgresSink
 from .validate import Parsed, Validator
 
 __all__ = ["Batch", "IngestionService"]
 
-log = logging.getLogger("ingestion_service")
+log = logging.getLogger(__name__)
 
 # Commit errors that mean "these partitions are no longer yours": the rows are written, the next owner reads
 # the messages again, and the idempotent upsert makes that harmless.

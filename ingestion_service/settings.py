@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from pydantic import Field
 
-from payments_core.settings import DatabaseSettings, KafkaSettings, ServicePorts, TopicSettings
+from payments_core.settings import DatabaseSettings, KafkaSettings, ServicePorts, SuspiciousThreshold, TopicSettings
 
 __all__ = ["IngestionSettings"]
 
 
-class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServicePorts):
+class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServicePorts, SuspiciousThreshold):
     ingestion_group_id: str = Field("payments-ingestion", min_length=1, description="Kafka consumer group")
     # A batch is written when it holds this many messages or has waited this long, whichever comes first.
     ingestion_batch_max_messages: int = Field(5000, ge=1, le=100_000)
@@ -20,5 +18,3 @@ class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServiceP
     ingestion_session_timeout_ms: int = Field(10_000, ge=1000, le=300_000)
     # /health answers 503 when messages wait and nothing has been committed for this long.
     ingestion_stall_seconds: int = Field(60, ge=5, le=3600)
-    # Payments on payments-events above it are marked suspicious, as the importer marks CSV rows.
-    suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)

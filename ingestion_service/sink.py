@@ -19,12 +19,12 @@ from psycopg2.extras import execute_values, register_uuid
 from sqlalchemy.engine import make_url
 
 from payments_core.contract import Reason
-from payments_core.errors import TransientError
+from payments_core.errors import DatabaseUnavailable
 
 from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
 from .validate import Parsed, Validator
 
-__all__ = ["DatabaseUnavailable", "Outcome", "PostgresSink"]
+__all__ = ["Outcome", "PostgresSink"]
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,6 @@ ROW_ERRORS = (pg_errors.IntegrityError, pg_errors.DataError)
 # serialization failure (40), resources (53), an operator or a statement timeout (57), the system (58), the schema
 # or the rights (42, 3D, 3F, 28), a lock or state (55). The batch is retried later, never blamed on a message.
 SYSTEMIC_SQLSTATE_CLASSES = {"08", "28", "3D", "3F", "40", "42", "53", "55", "57", "58"}
-
-
-class DatabaseUnavailable(TransientError):
-    """PostgreSQL cannot be reached, went away mid-batch, or cannot take any batch now; nothing was committed."""
 
 
 @dataclass

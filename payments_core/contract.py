@@ -19,6 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from payments_core.errors import BadInput
 from payments_core.fields import (
     Amount,
     CurrencyAlpha,
@@ -142,7 +143,7 @@ class Reason(BaseModel):
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class ContractError(ValueError):
+class ContractError(BadInput):
     """A message that does not meet the contract; `reasons` says what is wrong, field by field (at most
     MAX_REASONS; a last one says how many more there were)."""
 

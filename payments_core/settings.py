@@ -7,9 +7,7 @@ environment wins over it.
 
 from __future__ import annotations
 
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
@@ -21,12 +19,11 @@ from payments_core.errors import ConfigError
 
 __all__ = [
     "DatabaseSettings",
-    "ImporterSettings",
     "KafkaSettings",
     "S3Settings",
     "ServicePorts",
     "SetupSettings",
-    "StackSettings",
+    "SuspiciousThreshold",
     "TopicSettings",
     "load",
 ]
@@ -87,17 +84,11 @@ class ServicePorts(_FromEnvironment):
     ingestion_http_port: int = Field(8081, ge=0, le=65535)
 
 
-class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, ServicePorts):
+class SuspiciousThreshold(_FromEnvironment):
+    """Where a payment becomes suspicious: strictly above this amount, in any currency. Declared once, for the
+    importer, the generator and the ingestion service alike."""
+
     suspicious_amount_threshold: Decimal = Field(Decimal(8000), ge=0, allow_inf_nan=False)
-    # Signs the importer's session cookie (CSRF protection). Required: `.env.example` has one for local use.
-    importer_secret_key: SecretStr = Field(min_length=16)
-    importer_max_upload_mb: int = Field(200, ge=1, le=4096)
-    # Where an upload waits while the person decides whether to import a file they imported before.
-    importer_spool_dir: str = Field(default_factory=lambda: str(Path(tempfile.gettempdir()) / "payments-importer"))
-
-
-class StackSettings(ImporterSettings):
-    """Everything the local stack (`make up`) starts or connects to."""
 
 
 # Values of these variables are never echoed back: they may hold a password.

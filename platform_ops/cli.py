@@ -13,11 +13,12 @@ from csv_importer.cli import command as importer_command
 from data_generator.cli import commands as generator_commands
 from ingestion_service.cli import command as ingest_command
 from payments_core.errors import PlatformError
-from payments_core.settings import DatabaseSettings, SetupSettings, StackSettings, load
+from payments_core.settings import DatabaseSettings, SetupSettings, load
 
 from .console import command as console_command
 from .console import dead_letters_command
 from .metabase import provision_command
+from .settings import StackSettings
 
 __all__ = ["cli", "main"]
 

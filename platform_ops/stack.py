@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +24,7 @@ from sqlalchemy.engine import make_url
 from payments_core.db.connect import reachable
 from payments_core.errors import ServerStartError
 from payments_core.kafka import broker_answers
-from payments_core.settings import StackSettings
+from payments_core.process import stop_on_signals
 
 from .servers import (
     ChildProcess,
@@ -36,6 +35,7 @@ from .servers import (
     start_process,
     start_tansu,
 )
+from .settings import StackSettings
 from .setup import create_bucket, create_topics, migrate_and_seed
 
 __all__ = ["SERVICES", "Service", "Stack", "Supervised", "run"]
@@ -140,8 +140,15 @@ class Stack:
     def service_environment(self) -> dict[str, str]:
         return {**os.environ, "DATABASE_URL": self.database_url}
 
+    def wanted(self, service: Service) -> bool:
+        """Every service, but the importer only with its secret (IMPORTER_SECRET_KEY, in .env.example)."""
+        return service.package != "csv_importer" or self.settings.importer_secret_key is not None
+
     def start_services(self) -> None:
         for service in SERVICES:
+            if not self.wanted(service):
+                self.log(f"not starting {service.package}: IMPORTER_SECRET_KEY is not set (see .env.example)")
+                continue
             url = service.health(self.settings) if service.health else None
             self.log(f"starting {service.package}" + (f", waiting for {url}" if url else ""))
             supervised = Supervised(service, lambda s=service, u=url: self._start_service(s, u))
@@ -198,11 +205,10 @@ class Stack:
             f"  S3_ENDPOINT_URL={s.s3_endpoint_url}  S3_BUCKET={s.s3_bucket}",
             f"  topics: {s.payments_topic}, {s.imports_topic}, {s.dlq_topic}",
         ]
-        lines += [
-            f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics",
-            f"  CSV importer: http://127.0.0.1:{s.importer_port}/",
-            f"  dashboard:    http://127.0.0.1:{s.importer_port}/dashboard",
-        ]
+        lines.append(f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics")
+        if s.importer_secret_key is not None:
+            lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/")
+            lines.append(f"  dashboard:    http://127.0.0.1:{s.importer_port}/dashboard")
         lines += [f"  logs: {self.state_dir / 'logs'}", "Press Ctrl-C to stop everything started here.", ""]
         return "\n".join(lines)
 
@@ -233,9 +239,7 @@ def _exit_status(code: int | None) -> str:
 def run(settings: StackSettings, state_dir: Path) -> int:
     """Bring the stack up and keep it up until Ctrl-C or SIGTERM (exit 0) or until a server it started dies
     (exit 1); a service that exits is restarted."""
-    stop_requested = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop_requested.set())
-    signal.signal(signal.SIGINT, lambda *_: stop_requested.set())
+    stop_requested = stop_on_signals()
     stack = Stack(settings=settings, state_dir=state_dir)
     try:
         stack.start_kafka()

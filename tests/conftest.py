@@ -285,7 +285,7 @@ def start_service():
 @pytest.fixture
 def importer_settings(kafka_bootstrap, s3_endpoint, database_url, bucket_name, tmp_path):
     """Settings for an importer of the test's own: its own imports topic, bucket, database and spool."""
-    from payments_core.settings import ImporterSettings
+    from csv_importer.settings import ImporterSettings
 
     settings = ImporterSettings(
         kafka_bootstrap_servers=kafka_bootstrap, database_url=database_url, s3_endpoint_url=s3_endpoint,

@@ -45,3 +45,18 @@ def test_the_tooling_reaches_every_service_by_ordinary_imports():
     assert set(SERVICES) <= names
     for module in (ROOT / "platform_ops").rglob("*.py"):
         assert "import_module" not in module.read_text() and "find_spec" not in module.read_text(), module
+
+
+def test_every_error_of_the_platform_has_the_one_root():
+    import importlib
+    import inspect
+
+    from payments_core.errors import PlatformError
+
+    for package in ("payments_core", *SERVICES, "platform_ops"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            module = importlib.import_module(name)
+            for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ == name and issubclass(cls, Exception) and not cls_name.startswith("_"):
+                    assert issubclass(cls, PlatformError), f"{name}.{cls_name} is outside PlatformError"

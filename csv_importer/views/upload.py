@@ -6,9 +6,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 
+from payments_core.errors import DatabaseUnavailable
+
 from .. import spool
 from ..archive import ArchiveError
-from ..importing import DatabaseUnavailable, SeenBefore
+from ..importing import SeenBefore
 from ..reading import REQUIRED, FileProblem
 
 bp = Blueprint("upload", __name__)

@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from csv_importer.settings import ImporterSettings
 from payments_core.errors import ConfigError
-from payments_core.settings import StackSettings, load
+from payments_core.settings import load
+from platform_ops.settings import StackSettings
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
@@ -13,7 +15,7 @@ ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 def environment(monkeypatch, tmp_path):
     """An environment with only the required values, and no .env file in reach."""
     monkeypatch.chdir(tmp_path)
-    for name in StackSettings.model_fields:
+    for name in ImporterSettings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("S3_ACCESS_KEY", "local-access")
     monkeypatch.setenv("S3_SECRET_KEY", "local-secret")
@@ -22,7 +24,7 @@ def environment(monkeypatch, tmp_path):
 
 
 def test_defaults_are_those_of_the_local_stack(environment):
-    settings = load(StackSettings)
+    settings = load(ImporterSettings)
 
     assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
     assert str(settings.database_url) == "postgresql://postgres@127.0.0.1:5432/payments"
@@ -37,7 +39,7 @@ def test_defaults_are_those_of_the_local_stack(environment):
 def test_the_environment_overrides_a_default(environment):
     environment.setenv("SUSPICIOUS_AMOUNT_THRESHOLD", "5000.50")
 
-    assert load(StackSettings).suspicious_amount_threshold == Decimal("5000.50")
+    assert load(ImporterSettings).suspicious_amount_threshold == Decimal("5000.50")
 
 
 @pytest.mark.parametrize("name", ["S3_ACCESS_KEY", "S3_SECRET_KEY", "IMPORTER_SECRET_KEY"])
@@ -45,7 +47,7 @@ def test_a_missing_required_value_fails_naming_it(environment, name):
     environment.delenv(name)
 
     with pytest.raises(ConfigError, match=f"{name} is not set"):
-        load(StackSettings)
+        load(ImporterSettings)
 
 
 @pytest.mark.parametrize("name, value", [("IMPORTER_PORT", "http"), ("IMPORTER_PORT", "70000"),
@@ -56,13 +58,13 @@ def test_a_malformed_value_fails_naming_it(environment, name, value):
     environment.setenv(name, value)
 
     with pytest.raises(ConfigError, match=name):
-        load(StackSettings)
+        load(ImporterSettings)
 
 
 def test_a_unix_socket_database_url_is_accepted(environment):
     environment.setenv("DATABASE_URL", "postgresql://postgres@/payments?host=/run/postgresql")
 
-    assert load(StackSettings).database_url.endswith("?host=/run/postgresql")
+    assert load(ImporterSettings).database_url.endswith("?host=/run/postgresql")
 
 
 def test_a_secret_is_never_echoed_in_the_error(environment):
@@ -70,7 +72,7 @@ def test_a_secret_is_never_echoed_in_the_error(environment):
     environment.setenv("DATABASE_URL", "postgresql://user:hunter2@db:bad-port/x")
 
     with pytest.raises(ConfigError) as caught:
-        load(StackSettings)
+        load(ImporterSettings)
 
     assert "hunter2" not in str(caught.value)
     assert "S3_SECRET_KEY" in str(caught.value)
@@ -80,7 +82,7 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(environment, tmp_path):
     (tmp_path / ".env").write_text("IMPORTER_PORT=6000\nS3_BUCKET=from-dotenv\n")
     environment.setenv("S3_BUCKET", "from-environment")
 
-    settings = load(StackSettings)
+    settings = load(ImporterSettings)
 
     assert (settings.importer_port, settings.s3_bucket) == (6000, "from-environment")
 
@@ -93,5 +95,27 @@ def test_env_example_documents_every_setting_of_every_service():
     documented = {line.split("=", 1)[0].strip() for line in ENV_EXAMPLE.read_text().splitlines()
                   if "=" in line and not line.lstrip().startswith("#")}
 
-    for settings in (StackSettings, IngestionSettings, GeneratorSettings, MetabaseSettings):
+    for settings in (ImporterSettings, StackSettings, IngestionSettings, GeneratorSettings, MetabaseSettings):
         assert {name.upper() for name in settings.model_fields} <= documented, settings.__name__
+
+
+def test_the_threshold_is_declared_once_and_every_service_reads_it(environment):
+    from data_generator.settings import GeneratorSettings
+    from ingestion_service.settings import IngestionSettings
+
+    environment.setenv("SUSPICIOUS_AMOUNT_THRESHOLD", "123.45")
+
+    assert {load(s).suspicious_amount_threshold for s in (ImporterSettings, IngestionSettings, GeneratorSettings)} == {
+        Decimal("123.45")}
+
+
+def test_the_local_stack_needs_the_importer_secret_only_to_start_the_importer(environment):
+    from platform_ops.stack import SERVICES, Stack
+
+    environment.delenv("IMPORTER_SECRET_KEY")
+
+    settings = load(StackSettings)
+    stack = Stack(settings=settings, state_dir=Path("."), database_url=settings.database_url)
+
+    assert [s.package for s in SERVICES if stack.wanted(s)] == ["ingestion_service", "data_generator"]
+    assert "CSV importer" not in stack.summary()
