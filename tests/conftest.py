@@ -8,12 +8,9 @@ it answers, else an embedded one. Kafka (Tansu) and S3 (moto) are started on fre
 from __future__ import annotations
 
 import os
-import threading
-import time
-import uuid
+from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -23,6 +20,9 @@ from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
 from payments_core.kafka import ensure_topics
 from platform_ops.servers import EmbeddedPostgres, free_port, start_moto, start_tansu
+from tests.helpers.importer import ImporterClient
+from tests.helpers.services import RunningService
+from tests.helpers.waiting import unique
 
 # Property-based tests: no per-example deadline (real servers answer in their own time); HYPOTHESIS_PROFILE=deep
 # runs many more examples, to look for new findings before a release.
@@ -42,10 +42,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "soak" in item.keywords:
             item.add_marker(skip)
-
-
-def _unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +89,7 @@ class Databases:
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     def create(self, template: str | None = None) -> str:
-        name = _unique("test").replace("-", "_")
+        name = unique("test").replace("-", "_")
         # Names are generated here, never taken from data; the template name too.
         ddl = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
         with self.engine.connect() as conn:
@@ -153,75 +149,15 @@ def engine(database_url):
 @pytest.fixture
 def new_topic_name():
     """A factory of topic names no other test uses."""
-    return lambda prefix="topic": _unique(prefix)
+    return lambda prefix="topic": unique(prefix)
 
 
 @pytest.fixture
 def bucket_name():
-    return _unique("bucket")
+    return unique("bucket")
 
 
 # --- Kafka and the ingestion service ---------------------------------------------------------------------------
-
-def wait_until(condition, timeout=30.0, interval=0.1, message="condition"):
-    """Poll `condition` until it returns something true; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"{message} not met within {timeout:.0f} s (last value: {condition()!r})")
-
-
-def produce(bootstrap, topic, messages, headers=None):
-    """Send (key, value) pairs and wait until the broker confirmed every one."""
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
-    failures = []
-    for key, value in messages:
-        producer.produce(topic, key=key, value=value, headers=headers,
-                         on_delivery=lambda err, _msg: failures.append(err) if err else None)
-        producer.poll(0)
-    assert producer.flush(30) == 0 and not failures, failures
-
-
-def produce_records(bootstrap, topic, records):
-    """Send records given as produce() arguments (value, key, headers, timestamp, partition), each confirmed.
-
-    The producer takes messages up to 4 MB, so that a test can send what a careless producer would."""
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
-                         "message.max.bytes": 4_000_000})
-    failures = []
-    for record in records:
-        producer.produce(topic, **record, on_delivery=lambda err, _msg: failures.append(err) if err else None)
-        producer.poll(0)
-    assert producer.flush(30) == 0 and not failures, failures
-
-
-def read_topic(bootstrap, topic, count, timeout=30.0, then_wait=0.0):
-    """Read `count` messages from the start of `topic` (counting what arrives, never trusting watermarks).
-
-    With `then_wait`, go on reading that many seconds more and fail if anything else arrives.
-    """
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": _unique("reader"),
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                         "session.timeout.ms": 2000, "heartbeat.interval.ms": 500})
-    consumer.subscribe([topic])
-    found = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(found) < count and time.monotonic() < deadline:
-            for message in consumer.consume(count - len(found), 0.5):
-                if not message.error():
-                    found.append(message)
-        settle = time.monotonic() + then_wait
-        while time.monotonic() < settle:
-            found += [m for m in consumer.consume(10, 0.2) if not m.error()]
-    finally:
-        consumer.close()
-    assert len(found) == count, f"read {len(found)} messages from {topic}, expected {count}"
-    return found
-
 
 @pytest.fixture
 def ingestion_settings(kafka_bootstrap, database_url):
@@ -231,11 +167,11 @@ def ingestion_settings(kafka_bootstrap, database_url):
     settings = IngestionSettings(
         kafka_bootstrap_servers=kafka_bootstrap,
         database_url=database_url,
-        payments_topic=_unique("payments"),
-        imports_topic=_unique("imports"),
-        dlq_topic=_unique("dlq"),
+        payments_topic=unique("payments"),
+        imports_topic=unique("imports"),
+        dlq_topic=unique("dlq"),
         topic_partitions=3,
-        ingestion_group_id=_unique("ingestion"),
+        ingestion_group_id=unique("ingestion"),
         ingestion_batch_max_wait_ms=50,
         # The Tansu broker takes about half the session timeout to form a group: keep it short in tests.
         ingestion_session_timeout_ms=2000,
@@ -244,23 +180,6 @@ def ingestion_settings(kafka_bootstrap, database_url):
     )
     ensure_topics(kafka_bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 3)
     return settings
-
-
-class RunningService:
-    """An IngestionService consuming on a thread of the test process."""
-
-    def __init__(self, settings, **kwargs):
-        from ingestion_service.service import IngestionService
-
-        self.service = IngestionService(settings, **kwargs)
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self.service.run, args=(self.stop_event,), daemon=True)
-        self.thread.start()
-
-    def stop(self, timeout=30):
-        self.stop_event.set()
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "the service did not stop"
 
 
 @pytest.fixture
@@ -290,32 +209,12 @@ def importer_settings(kafka_bootstrap, s3_endpoint, database_url, bucket_name, t
     settings = ImporterSettings(
         kafka_bootstrap_servers=kafka_bootstrap, database_url=database_url, s3_endpoint_url=s3_endpoint,
         s3_access_key="test-access", s3_secret_key="test-secret", s3_bucket=bucket_name,
-        payments_topic=_unique("payments"), imports_topic=_unique("imports"), dlq_topic=_unique("dlq"),
+        payments_topic=unique("payments"), imports_topic=unique("imports"), dlq_topic=unique("dlq"),
         importer_secret_key="test-secret-key-for-sessions", importer_spool_dir=str(tmp_path / "spool"),
         _env_file=None,
     )
     ensure_topics(kafka_bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 3)
     return settings
-
-
-class ImporterClient:
-    """Flask's test client, sending the CSRF token as the page's form would."""
-
-    def __init__(self, app):
-        self.app = app
-        self.client = app.test_client()
-        page = self.client.get("/")
-        self.token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-
-    def upload(self, data: bytes, name: str = "payments.csv", xhr: bool = False):
-        import io
-
-        headers = {"X-Requested-With": "upload"} if xhr else {}
-        return self.client.post("/imports", data={"csrf_token": self.token, "file": (io.BytesIO(data), name)},
-                                content_type="multipart/form-data", headers=headers)
-
-    def __getattr__(self, name):
-        return getattr(self.client, name)
 
 
 @pytest.fixture
@@ -332,24 +231,26 @@ def importer_ingestion(importer_settings, start_service):
 
     shared = {k: v for k, v in importer_settings.model_dump().items() if k in IngestionSettings.model_fields}
     return start_service(IngestionSettings(**{
-        **shared, "ingestion_group_id": _unique("ingestion"), "ingestion_session_timeout_ms": 2000,
+        **shared, "ingestion_group_id": unique("ingestion"), "ingestion_session_timeout_ms": 2000,
         "ingestion_http_port": 0, "ingestion_batch_max_wait_ms": 50}, _env_file=None))
 
 
-def import_and_wait(importer, data: bytes, name: str = "payments.csv", rows: str | None = None,
-                    timeout: float = 90) -> tuple[str, dict]:
-    """Upload `data` (answering "imported before?" with `rows`: "all" or "new"), wait until the ingestion service
-    has saved or refused every published row; returns the import's page address and its final status."""
-    response = importer.upload(data, name)
-    assert response.status_code == 303, response.text[:500]
-    location = response.headers["Location"]
-    if "/imports/again/" in location:
-        assert rows, f"{name} was taken for a file imported before"
-        question = importer.get(location).text
-        token = question.split('name="token" value="', 1)[1].split('"', 1)[0]
-        response = importer.post("/imports/again", data={"csrf_token": importer.token, "token": token, "rows": rows})
-        assert response.status_code == 303, response.text[:500]
-        location = response.headers["Location"]
-    final = wait_until(lambda: (st := importer.get(location + "/status").json)["complete"] and st, timeout=timeout,
-                       message=f"the import of {name} complete")
-    return location, final
+@pytest.fixture
+def known(engine):
+    """The dashboards' known data (tests/helpers/known_data.py) in the test's database; returns the engine."""
+    from tests.helpers.known_data import insert_known
+
+    return insert_known(engine)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

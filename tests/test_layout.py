@@ -60,3 +60,14 @@ def test_every_error_of_the_platform_has_the_one_root():
             for cls_name, cls in inspect.getmembers(module, inspect.isclass):
                 if cls.__module__ == name and issubclass(cls, Exception) and not cls_name.startswith("_"):
                     assert issubclass(cls, PlatformError), f"{name}.{cls_name} is outside PlatformError"
+
+
+def test_no_test_module_imports_another():
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if "helpers" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("tests."):
+                assert node.module.startswith("tests.helpers."), f"{path.relative_to(ROOT)} imports {node.module}"
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                pytest.fail(f"{path.relative_to(ROOT)} imports a sibling module: shared code goes to tests/helpers")

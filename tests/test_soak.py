@@ -17,7 +17,8 @@ from confluent_kafka import Consumer
 from sqlalchemy import text
 
 from payments_core.db.connect import make_engine
-from tests.conftest import produce_records, wait_until
+from tests.helpers.kafka import produce_records
+from tests.helpers.waiting import wait_until
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 pytestmark = [pytest.mark.soak, pytest.mark.timeout(SECONDS + 600)]

@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from csv_importer.reading import REQUIRED
 from payments_core.db.models import Import
-from tests.csv_importer.test_marking import physical_lines
-from tests.helpers.csv_files import Saving
+from tests.helpers.csv_files import Saving, physical_lines
 
 through_the_app = settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -1,7 +1,6 @@
 """End to end in a real browser (Playwright driving Debian's Chromium): upload a file, see the duplicates and
 suspicious rows, then see the rows reach PostgreSQL and the import complete."""
 
-import shutil
 import threading
 import uuid
 from pathlib import Path
@@ -10,13 +9,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from platform_ops.servers import free_port
+from tests.helpers.browser import ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Chromium's own calls home are refused on a closed network, many at a time: keep it quiet and offline.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -33,17 +28,6 @@ def served(importer_settings, start_service):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: `make test` installs Debian's chromium package"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_upload_see_duplicates_and_suspicious_rows_then_the_import_complete(served, browser):

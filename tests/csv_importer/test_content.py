@@ -14,8 +14,8 @@ from csv_importer.importing import Done, SeenBefore
 from csv_importer.marking import mark
 from csv_importer.reading import read_layout
 from payments_core.db.models import ImportFlag, Transaction
-from tests.conftest import import_and_wait
 from tests.helpers.csv_files import RESAVED, Saving, sample_rows
+from tests.helpers.importer import import_and_wait
 
 
 def ids_of(data: bytes) -> list[bytes]:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import read_topic
+from tests.helpers.kafka import read_topic
 
 HEADER = "username_sender,username_receiver,amount,currency,transaction_date,status"
 ROWS = ["pthompson,rpeterson,12.50,USD,2025-07-07 01:42:05 UTC,pending",
@@ -108,7 +108,7 @@ def test_an_awkward_but_readable_file_is_imported_with_the_right_counts(
 
 def test_a_file_over_the_size_limit_is_refused_with_the_limit(importer_settings):
     from csv_importer import create_app
-    from tests.conftest import ImporterClient
+    from tests.helpers.importer import ImporterClient
 
     client = ImporterClient(create_app(importer_settings.model_copy(update={"importer_max_upload_mb": 1})))
 

@@ -10,15 +10,15 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from platform_ops.servers import free_port
-from tests.csv_importer.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from tests.dashboards.test_questions import ALICE, BOB, known  # noqa: F401 — the known-data fixture
+from tests.helpers.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.known_data import ALICE, BOB
 
 
 def tile(page, kpi):
     return re.search(rf'id="kpi-{kpi}">([^<]+)<', page.text).group(1)
 
 
-def test_the_overview_shows_the_questions_numbers(importer, known):  # noqa: F811
+def test_the_overview_shows_the_questions_numbers(importer, known):
     page = importer.get("/dashboard")
 
     assert page.status_code == 200
@@ -31,24 +31,24 @@ def test_the_overview_shows_the_questions_numbers(importer, known):  # noqa: F81
 @pytest.mark.parametrize("query, transactions", [("currency=usd", "2"), (f"username={ALICE.username}", "4"),
                                                  ("date_from=2025-07-02&date_to=2025-07-02", "2"),
                                                  ("status=completed", "3")])
-def test_filters_narrow_every_question(importer, known, query, transactions):  # noqa: F811
+def test_filters_narrow_every_question(importer, known, query, transactions):
     assert tile(importer.get(f"/dashboard?{query}"), "transactions") == transactions
 
 
-def test_a_malformed_date_is_named_not_a_server_error(importer, known):  # noqa: F811
+def test_a_malformed_date_is_named_not_a_server_error(importer, known):
     page = importer.get("/dashboard?date_from=07/02/2025")
 
     assert page.status_code == 400
     assert "date from should be a date like 2025-07-07" in page.text
 
 
-def test_the_latest_suspicious_transactions_come_as_json_for_the_live_table(importer, known):  # noqa: F811
+def test_the_latest_suspicious_transactions_come_as_json_for_the_live_table(importer, known):
     data = importer.get("/dashboard/suspicious").json
 
     assert [row[3] for row in data["rows"]] == ["8000.01", "9000.00"]
 
 
-def test_a_users_page_shows_activity_per_currency_and_history(importer, known):  # noqa: F811
+def test_a_users_page_shows_activity_per_currency_and_history(importer, known):
     page = importer.get(f"/dashboard/users/{ALICE.username}")
 
     assert page.status_code == 200
@@ -57,7 +57,7 @@ def test_a_users_page_shows_activity_per_currency_and_history(importer, known): 
     assert importer.get("/dashboard/users/nobody_at_all").status_code == 404
 
 
-def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, known, engine):  # noqa: F811
+def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, known, engine):
     from playwright.sync_api import sync_playwright
 
     from csv_importer import create_app

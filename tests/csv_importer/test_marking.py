@@ -3,7 +3,6 @@ once, every line of the file is accounted for, and only clean rows are published
 
 import csv
 import io
-import re
 from decimal import Decimal
 
 from hypothesis import given
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from csv_importer.marking import MALFORMED, NOT_PUBLISHED, REPEAT, REPEATED, mark
 from csv_importer.reading import REQUIRED, FileProblem, LineCount, read_layout, records
 from payments_core.contract import bad_character
+from tests.helpers.csv_files import physical_lines
 
 # Any character a UTF-8 file can hold, controls and NUL included.
 field_text = st.text(st.characters(codec="utf-8"), max_size=12)
@@ -26,13 +26,6 @@ def as_file(data: list[list[str]]) -> bytes:
     writer.writerow(VALID)
     writer.writerows(data)
     return out.getvalue().encode()
-
-
-def physical_lines(data: bytes) -> int:
-    """The lines of a file as a person's editor counts them: ended by CRLF, LF or CR; a last line without an end."""
-    text = data.decode("utf-8-sig")
-    ends = len(re.findall(r"\r\n|\r|\n", text))
-    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
 
 
 @given(rows)

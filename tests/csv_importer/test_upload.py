@@ -10,7 +10,8 @@ from minio import Minio
 from sqlalchemy import select
 
 from payments_core.db.models import Import
-from tests.conftest import read_topic, wait_until
+from tests.helpers.kafka import read_topic
+from tests.helpers.waiting import wait_until
 
 SAMPLES = Path(__file__).resolve().parents[2] / "csvs"
 
@@ -89,7 +90,7 @@ def test_the_same_file_again_is_recognised_and_a_repeat_keeps_the_transaction_id
 def test_when_archiving_fails_nothing_is_published_and_the_person_is_told(importer_settings, engine):
     from csv_importer import create_app
     from platform_ops.servers import free_port
-    from tests.conftest import ImporterClient
+    from tests.helpers.importer import ImporterClient
 
     unreachable = importer_settings.model_copy(update={"s3_endpoint_url": f"http://127.0.0.1:{free_port()}"})
     client = ImporterClient(create_app(unreachable))

@@ -9,8 +9,7 @@ from werkzeug.serving import make_server
 from dashboards.metabase_api import MetabaseClient, MetabaseError
 from dashboards.provision import Connection, provision
 from dashboards.questions import DEFINITIONS, load_dashboard
-
-from .metabase_stand_in import MetabaseState, stand_in
+from tests.helpers.metabase_stand_in import MetabaseState, stand_in
 
 CONNECTION = Connection(host="postgres", port=5432, dbname="payments", user="metabase_reader", password="reader")
 

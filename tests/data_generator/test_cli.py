@@ -15,7 +15,8 @@ from payments_core.db.models import RejectedEvent, Transaction
 from payments_core.kafka import ensure_topics
 from platform_ops.cli import cli
 from platform_ops.servers import free_port
-from tests.conftest import read_topic, wait_until
+from tests.helpers.kafka import read_topic
+from tests.helpers.waiting import wait_until
 
 
 def generate(env, *args):

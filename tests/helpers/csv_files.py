@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,3 +66,10 @@ RESAVED = {
     "dates in ISO 8601 with a zone": Saving(dates_iso=True),
     "all of them": Saving("\r\n", True, True, ";", (2, 0, 5, 1, 4, 3), True, True),
 }
+
+
+def physical_lines(data: bytes) -> int:
+    """The lines of a file as a person's editor counts them: ended by CRLF, LF or CR; a last line without an end."""
+    text = data.decode("utf-8-sig")
+    ends = len(re.findall(r"\r\n|\r|\n", text))
+    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)

@@ -6,9 +6,9 @@ from payments_core.db.connect import make_engine
 from payments_core.db.models import RejectedEvent, Transaction
 from platform_ops.servers import EmbeddedPostgres
 from platform_ops.setup import migrate_and_seed
-from tests.conftest import produce, read_topic, wait_until
-
-from .events import message, payment
+from tests.helpers.events import message, payment
+from tests.helpers.kafka import produce, read_topic
+from tests.helpers.waiting import wait_until
 
 
 def test_every_event_lands_when_postgres_stops_and_starts_mid_stream(ingestion_settings, start_service, tmp_path):

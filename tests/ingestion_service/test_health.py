@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from payments_core.db.models import Transaction
 from payments_core.kafka import ensure_topics
 from platform_ops.servers import free_port, start_tansu
-from tests.conftest import produce, wait_until
-
-from .events import message, payment
+from tests.helpers.events import message, payment
+from tests.helpers.kafka import produce
+from tests.helpers.waiting import wait_until
 
 
 def _count(engine):

@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy import func, select, text
 
 from payments_core.db.models import RejectedEvent, Transaction
-from tests.conftest import produce, produce_records, read_topic, wait_until
-
-from .events import ALICE, import_row, message, payment
+from tests.helpers.events import ALICE, import_row, message, payment
+from tests.helpers.kafka import produce, produce_records, read_topic
+from tests.helpers.waiting import wait_until
 
 ONE_MB = 1024 * 1024
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, text
 
 from payments_core.db.models import Transaction
 from platform_ops.servers import free_port
-from tests.conftest import produce, wait_until
-
-from .events import USERS, message, payment
+from tests.helpers.events import USERS, message, payment
+from tests.helpers.kafka import produce
+from tests.helpers.waiting import wait_until
 
 
 class Ingest:

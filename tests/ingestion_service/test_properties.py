@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from payments_core.db.models import RejectedEvent, Transaction
-from tests.conftest import produce_records, wait_until
-
-from .events import import_row, payment
+from tests.helpers.events import import_row, payment
+from tests.helpers.kafka import produce_records
+from tests.helpers.waiting import wait_until
 
 any_text = st.text(st.characters(codec=None, categories=None), max_size=30)
 json_values = st.recursive(

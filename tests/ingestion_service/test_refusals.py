@@ -8,9 +8,9 @@ from sqlalchemy import func, select, text
 
 from payments_core.contract import MAX_MESSAGE_BYTES
 from payments_core.db.models import RejectedEvent, Transaction
-from tests.conftest import produce, produce_records, read_topic, wait_until
-
-from .events import ALICE, import_row, message, payment
+from tests.helpers.events import ALICE, import_row, message, payment
+from tests.helpers.kafka import produce, produce_records, read_topic
+from tests.helpers.waiting import wait_until
 
 # (what is wrong, the raw message, the field named, words of the reason, the reason's code)
 BAD_PAYMENTS = [

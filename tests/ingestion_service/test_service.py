@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 
 from payments_core.db.models import RejectedEvent, Transaction
-from tests.conftest import produce, wait_until
-
-from .events import ALICE, BOB, CAROL, import_row, message, payment
+from tests.helpers.events import ALICE, BOB, CAROL, import_row, message, payment
+from tests.helpers.kafka import produce
+from tests.helpers.waiting import wait_until
 
 
 def row(engine, transaction_id):

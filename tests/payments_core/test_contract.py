@@ -8,16 +8,9 @@ import pytest
 
 from payments_core.contract import MAX_MESSAGE_BYTES, ContractError, ImportRowEvent, PaymentEvent, parse, to_json
 from payments_core.schemas import TOPIC_MODELS, render, schema_path
+from tests.helpers.events import PUBLIC_EXAMPLE, example_import_row, storable
 
 # The format already in public use, exactly as producers send it today.
-PUBLIC_EXAMPLE = (
-    '{"transaction_id": "3f2b8c1e-9d4a-4c55-8a31-2b7e5f0c9d11", '
-    '"sender_id": "a1ff384b-69c3-4a2f-b79a-11b7e3300927", '
-    '"receiver_id": "7500ba87-da86-4125-848d-a3f123d9aa30", '
-    '"amount": 1520.5, "currency_code": 840, '
-    '"timestamp": "2025-07-07T01:42:05.123456+00:00", "status": "completed"}'
-)
-
 
 def payment(**changes) -> bytes:
     data = json.loads(PUBLIC_EXAMPLE)
@@ -27,23 +20,6 @@ def payment(**changes) -> bytes:
         else:
             data[name] = value
     return json.dumps(data).encode()
-
-
-def import_row(**changes) -> dict:
-    row = {
-        "username_sender": "pthompson",
-        "username_receiver": "rpeterson",
-        "amount": "8000.01",
-        "currency": "USD",
-        "transaction_date": "2025-07-07 01:42:05 UTC",
-        "status": "pending",
-        "transaction_id": "0b7d1f0c-4c2a-5e8e-9a55-3c1b9d1e2f10",
-        "import_id": "6f1c3b7a-1d2e-4f5a-8b9c-0d1e2f3a4b5c",
-        "source_file": "regular_transactions.csv",
-        "line_number": 2,
-        "is_suspicious": True,
-    }
-    return {**row, **changes}
 
 
 def reasons(model, raw) -> dict[str, str]:
@@ -158,20 +134,20 @@ def test_json_out_writes_the_amount_as_an_exact_number_and_reads_back_equal():
 @pytest.mark.parametrize("date", ["2025-07-07 01:42:05 UTC", "2025-07-07T01:42:05Z", "2025-07-07T01:42:05+00:00",
                                   "2025-07-07 01:42:05"])
 def test_an_import_row_understands_both_date_formats(date):
-    event = parse(ImportRowEvent, json.dumps(import_row(transaction_date=date)))
+    event = parse(ImportRowEvent, json.dumps(example_import_row(transaction_date=date)))
 
     assert event.transaction_date == datetime(2025, 7, 7, 1, 42, 5, tzinfo=UTC)
 
 
 def test_an_import_row_normalises_the_currency_code_and_keeps_its_provenance():
-    event = parse(ImportRowEvent, json.dumps(import_row(currency=" usd ")))
+    event = parse(ImportRowEvent, json.dumps(example_import_row(currency=" usd ")))
 
     assert event.currency == "USD"
     assert (event.source_file, event.line_number, event.is_suspicious) == ("regular_transactions.csv", 2, True)
 
 
 def test_an_import_row_from_and_to_the_same_user_is_refused():
-    found = reasons(ImportRowEvent, json.dumps(import_row(username_receiver="pthompson")))
+    found = reasons(ImportRowEvent, json.dumps(example_import_row(username_receiver="pthompson")))
 
     assert found == {"username_receiver": "username_receiver must differ from username_sender"}
 
@@ -186,13 +162,13 @@ def test_the_committed_schemas_accept_the_documented_examples():
     imports = json.loads(schema_path("import-payments-events").read_text())
 
     jsonschema.validate(json.loads(PUBLIC_EXAMPLE), payments)
-    jsonschema.validate(import_row(), imports)
+    jsonschema.validate(example_import_row(), imports)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(json.loads(payment(amout=10)), payments)
 
 
 def test_json_out_escapes_text_and_an_import_row_reads_back_equal():
-    event = parse(ImportRowEvent, json.dumps(import_row(source_file='März "final" \\ report.csv')))
+    event = parse(ImportRowEvent, json.dumps(example_import_row(source_file='März "final" \\ report.csv')))
 
     assert parse(ImportRowEvent, to_json(event)) == event
 
@@ -232,20 +208,9 @@ def test_a_message_that_once_stopped_the_service_is_refused_naming_the_field(wha
     assert storable([r.model_dump(mode="json") for r in caught.value.reasons]), what
 
 
-def storable(value) -> bool:
-    """Whether PostgreSQL's text and jsonb can hold every string in `value`: no NUL, no lone surrogate."""
-    if isinstance(value, dict):
-        return all(storable(k) and storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(storable(v) for v in value)
-    if isinstance(value, str):
-        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
-    return True
-
-
 def test_a_line_number_beyond_the_database_integer_is_refused():
     with pytest.raises(ContractError) as caught:
-        parse(ImportRowEvent, json.dumps(import_row(line_number=2**31)))
+        parse(ImportRowEvent, json.dumps(example_import_row(line_number=2**31)))
 
     assert [r.field for r in caught.value.reasons] == ["line_number"]
 

@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 from payments_core.contract import ContractError, ImportRowEvent, PaymentEvent, parse, to_json
 from payments_core.fields import EARLIEST
-
-from .test_contract import PUBLIC_EXAMPLE, import_row, storable
+from tests.helpers.events import PUBLIC_EXAMPLE, example_import_row, storable
 
 MODELS = [PaymentEvent, ImportRowEvent]
-VALID = {PaymentEvent: json.loads(PUBLIC_EXAMPLE), ImportRowEvent: import_row()}
+VALID = {PaymentEvent: json.loads(PUBLIC_EXAMPLE), ImportRowEvent: example_import_row()}
 
 # Every character Python can hold, lone surrogates and NUL included.
 any_text = st.text(st.characters(codec=None, categories=None), max_size=40)

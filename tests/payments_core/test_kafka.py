@@ -4,7 +4,7 @@ from payments_core.contract import PaymentEvent, parse, to_json
 from payments_core.kafka import broker_answers, ensure_topics, producer_config
 from payments_core.settings import KafkaSettings
 from platform_ops.servers import free_port
-from tests.payments_core.test_contract import PUBLIC_EXAMPLE
+from tests.helpers.events import PUBLIC_EXAMPLE
 
 
 def test_topics_are_created_once_with_their_partitions(kafka_bootstrap, new_topic_name):

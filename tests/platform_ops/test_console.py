@@ -4,8 +4,8 @@ from click.testing import CliRunner
 
 from payments_core.kafka import ensure_topics
 from platform_ops.cli import cli
-from tests.conftest import read_topic
-from tests.ingestion_service.events import payment
+from tests.helpers.events import payment
+from tests.helpers.kafka import read_topic
 
 
 def run_producer(kafka_bootstrap, topic, lines, *args):

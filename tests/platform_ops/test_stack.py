@@ -18,8 +18,9 @@ from payments_core.db.connect import make_engine
 from payments_core.db.models import Base, Transaction, User
 from payments_core.kafka import admin_client, broker_answers
 from platform_ops.servers import free_port, port_open, s3_answers
-from tests.conftest import produce, wait_until
-from tests.ingestion_service.events import message, payment
+from tests.helpers.events import message, payment
+from tests.helpers.kafka import produce
+from tests.helpers.waiting import wait_until
 
 READY = "The platform is up"
 
