@@ -8,33 +8,25 @@ content, the ingestion service validates every row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from uuid import UUID
 
+from payments_core.wire import CSV_COLUMNS, ImportRowEncoder
+
 from .identity import text_of
 from .marking import ALREADY_IMPORTED, MALFORMED, REPEAT, SUSPICIOUS, Marked
-from .reading import REQUIRED, CsvLayout, records
+from .reading import CsvLayout, records
 
 __all__ = ["messages"]
 
 
-def _text(value: str) -> str:
-    # Most fields are plain printable ASCII with no quote or backslash: written directly, much faster than dumps.
-    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
-
-
 def messages(layout: CsvLayout, marked: Marked, import_id: UUID, file_name: str) -> Iterator[tuple[bytes, bytes]]:
     """(key, value) for every row to publish, in file order."""
-    positions = [layout.positions[name] for name in REQUIRED]
-    in_order = positions == list(range(len(REQUIRED)))
+    positions = [layout.positions[name] for name in CSV_COLUMNS]
+    width = len(CSV_COLUMNS)
+    in_order = positions == list(range(width))
     own_id = layout.positions.get("transaction_id")
-    tail = f'"import_id":"{import_id}","source_file":{_text(file_name)},"line_number":'
-    # The common row (no field needing escapes) is written with one format call; braces of JSON doubled.
-    plain = ("{{" + ",".join(f'"{name}":"{{}}"' for name in REQUIRED)
-             + ',"transaction_id":"{}",' + tail.replace("{", "{{").replace("}", "}}") + '{},"is_suspicious":{}}}')
+    encode = ImportRowEncoder(import_id, file_name).encode
     kinds, ids = marked.kinds, marked.ids
     ordinal = -1  # of the row among those with an id
     for line, _, fields, _ in records(layout):
@@ -46,12 +38,5 @@ def messages(layout: CsvLayout, marked: Marked, import_id: UUID, file_name: str)
             continue
         given = fields[own_id].strip() if own_id is not None else ""
         transaction_id = given or text_of(ids[16 * ordinal : 16 * ordinal + 16])
-        values = list(map(str.strip, fields[:6])) if in_order else [fields[at].strip() for at in positions]
-        flagged = "true" if kind & SUSPICIOUS else "false"
-        joined = "".join(values) + transaction_id
-        if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
-            value = plain.format(*values, transaction_id, line, flagged)
-        else:
-            body = ",".join(f'"{name}":{_text(v)}' for name, v in zip(REQUIRED, values, strict=True))
-            value = f'{{{body},"transaction_id":{_text(transaction_id)},{tail}{line},"is_suspicious":{flagged}}}'
-        yield transaction_id.encode(), value.encode()
+        values = list(map(str.strip, fields[:width])) if in_order else [fields[at].strip() for at in positions]
+        yield transaction_id.encode(), encode(values, transaction_id, line, bool(kind & SUSPICIOUS)).encode()

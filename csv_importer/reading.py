@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from payments_core.errors import BadInput
+from payments_core.wire import CSV_COLUMNS
 
 __all__ = ["DELIMITERS", "REQUIRED", "CsvLayout", "FileProblem", "LineCount", "Record", "read_layout", "records"]
 
-REQUIRED = ("username_sender", "username_receiver", "amount", "currency", "transaction_date", "status")
+REQUIRED = CSV_COLUMNS
 OPTIONAL = ("transaction_id",)
 DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}

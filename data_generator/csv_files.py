@@ -16,10 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from payments_core.db.seed import seed_users
+from payments_core.wire import CSV_COLUMNS
 
 __all__ = ["COLUMNS", "SAMPLE_FILES", "THRESHOLD", "write_samples"]
 
-COLUMNS = ["username_sender", "username_receiver", "amount", "currency", "transaction_date", "status"]
+COLUMNS = list(CSV_COLUMNS)
 THRESHOLD = Decimal(8000)
 CURRENCIES = ["USD"] * 10 + ["EUR"] * 5 + ["GBP"] * 3 + ["CAD", "CHF", "AUD"]
 STATUSES = ["completed"] * 7 + ["pending"] * 2 + ["failed"]

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from payments_core.wire import payment_json
+
 __all__ = ["CURRENCIES", "Generated", "PaymentStream", "User"]
 
 # ISO 4217 numeric codes and how often each is used.
@@ -92,10 +94,7 @@ class PaymentStream:
 
     def _event(self, transaction_id: str, sender: str, receiver: str, amount: str, currency: int, status: str,
                kind: str) -> Generated:
-        value = (
-            f'{{"transaction_id":"{transaction_id}","sender_id":"{sender}","receiver_id":"{receiver}",'
-            f'"amount":{amount},"currency_code":{currency},"timestamp":"{self._timestamp()}","status":"{status}"}}'
-        )
+        value = payment_json(transaction_id, sender, receiver, amount, currency, self._timestamp(), status)
         return Generated(transaction_id.encode(), value.encode(), kind)
 
     def _two_users(self) -> tuple[User, User]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Producer
 
 from payments_core.kafka import produce_when_room
+from payments_core.wire import SOURCE_GENERATOR, SOURCE_HEADER
 
 from .payments import Generated
 
@@ -21,7 +22,7 @@ __all__ = ["Pacer", "Report", "publish"]
 
 log = logging.getLogger(__name__)
 
-SOURCE_HEADERS = [("payments-source", b"generator")]  # the ingestion service records source = generator
+SOURCE_HEADERS = [(SOURCE_HEADER, SOURCE_GENERATOR)]  # the ingestion service records source = generator
 CHUNK = 10_000  # events produced between two polls for delivery reports, at full speed
 
 

@@ -26,10 +26,11 @@ from payments_core.kafka import CLIENT_LOG, producer_config
 
 from .dead_letter import BrokerUnavailable, DeadLetters
 from .metrics import Metrics
+from .parse import Parsed, Parser
 from .records import Refusal, Source
+from .resolve import Resolver
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
-from .validate import Parsed, Validator
 
 __all__ = ["Batch", "IngestionService"]
 
@@ -86,8 +87,8 @@ class IngestionService:
         self.settings = settings
         self.topics = [settings.payments_topic, settings.imports_topic]
         self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
-        self.validator = Validator(settings, settings.suspicious_amount_threshold)
-        self.sink = PostgresSink(settings.database_url, self.validator)
+        self.parser = Parser(settings)  # on the reader thread
+        self.sink = PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold))
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
         session_ms = settings.ingestion_session_timeout_ms
         self.consumer = Consumer({
@@ -184,7 +185,7 @@ class IngestionService:
             return None
         parsed, refusals = [], []
         for source in sources:
-            outcome = self.validator.parse(source)
+            outcome = self.parser.parse(source)
             (parsed if isinstance(outcome, Parsed) else refusals).append(outcome)
         return Batch(sources, parsed, refusals)
 

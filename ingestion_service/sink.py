@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 
 import psycopg2
 from psycopg2 import errors as pg_errors
+from psycopg2 import sql
 from psycopg2.extras import execute_values, register_uuid
 from sqlalchemy.engine import make_url
 
 from payments_core.contract import Reason
 from payments_core.errors import DatabaseUnavailable
 
+from .parse import Parsed
 from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
-from .validate import Parsed, Validator
+from .resolve import Resolver
 
 __all__ = ["Outcome", "PostgresSink"]
 
@@ -33,43 +35,27 @@ CREATE TEMPORARY TABLE IF NOT EXISTS incoming_transactions
     (LIKE transactions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
 """
 
-COPY_INTO_STAGING = """
-COPY incoming_transactions (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
-                            status, is_suspicious, source, import_id, import_line) FROM STDIN
-"""
+_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, TRANSACTION_COLUMNS))
+_UPDATED = [c for c in TRANSACTION_COLUMNS if c != "transaction_id"]
 
-_UPSERT_TAIL = """
-ON CONFLICT (transaction_id) DO UPDATE SET
-    sender_id = EXCLUDED.sender_id,
-    receiver_id = EXCLUDED.receiver_id,
-    amount = EXCLUDED.amount,
-    currency_code = EXCLUDED.currency_code,
-    transaction_date = EXCLUDED.transaction_date,
-    status = EXCLUDED.status,
-    is_suspicious = EXCLUDED.is_suspicious,
-    source = EXCLUDED.source,
-    import_id = EXCLUDED.import_id,
-    import_line = EXCLUDED.import_line
-WHERE (t.sender_id, t.receiver_id, t.amount, t.currency_code, t.transaction_date, t.status, t.is_suspicious,
-       t.source, t.import_id, t.import_line)
-    IS DISTINCT FROM
-      (EXCLUDED.sender_id, EXCLUDED.receiver_id, EXCLUDED.amount, EXCLUDED.currency_code, EXCLUDED.transaction_date,
-       EXCLUDED.status, EXCLUDED.is_suspicious, EXCLUDED.source, EXCLUDED.import_id, EXCLUDED.import_line)
-"""
+COPY_INTO_STAGING = sql.SQL("COPY incoming_transactions ({}) FROM STDIN").format(_COLUMNS)
 
-UPSERT_FROM_STAGING = """
-INSERT INTO transactions AS t (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
-                               status, is_suspicious, source, import_id, import_line)
-SELECT transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
-       status, is_suspicious, source, import_id, import_line
-FROM incoming_transactions
-""" + _UPSERT_TAIL
+# Every column but the key takes the new version's value; an update that would change nothing is skipped, so a
+# redelivered message leaves the row, and its modified_at, as they were.
+_UPSERT_TAIL = sql.SQL("""
+ON CONFLICT (transaction_id) DO UPDATE SET {assignments}
+WHERE ({stored}) IS DISTINCT FROM ({incoming})
+""").format(
+    assignments=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in _UPDATED),
+    stored=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in _UPDATED),
+    incoming=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in _UPDATED),
+)
 
-UPSERT_ONE = """
-INSERT INTO transactions AS t (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
-                               status, is_suspicious, source, import_id, import_line)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-""" + _UPSERT_TAIL
+UPSERT_FROM_STAGING = sql.SQL("INSERT INTO transactions AS t ({columns}) SELECT {columns} FROM incoming_transactions"
+                              ).format(columns=_COLUMNS) + _UPSERT_TAIL
+
+UPSERT_ONE = sql.SQL("INSERT INTO transactions AS t ({columns}) VALUES ({values})").format(
+    columns=_COLUMNS, values=sql.SQL(", ").join(sql.Placeholder() * len(TRANSACTION_COLUMNS))) + _UPSERT_TAIL
 
 RECORD_REFUSALS = """
 INSERT INTO rejected_events (topic, partition, "offset", message_key, payload, payload_size, reasons,
@@ -117,10 +103,10 @@ class Outcome:
 
 
 class PostgresSink:
-    def __init__(self, database_url: str, validator: Validator):
+    def __init__(self, database_url: str, resolver: Resolver):
         # libpq takes the URL as it is, once SQLAlchemy's driver suffix (postgresql+psycopg2) is removed.
         self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self.validator = validator
+        self.resolver = resolver
         self._connection = None
 
     def _connect(self):
@@ -151,7 +137,7 @@ class PostgresSink:
         connection = self._connect()
         try:
             with connection.cursor() as cursor:
-                rows, unresolved = self.validator.resolve(parsed, cursor)
+                rows, unresolved = self.resolver.resolve(parsed, cursor)
                 latest = _latest_per_transaction(rows)
                 collapsed = _collapsed(rows, latest)
                 try:

@@ -16,10 +16,11 @@ from confluent_kafka import Producer
 from payments_core.contract import ContractError, ImportRowEvent, PaymentEvent, parse
 from payments_core.kafka import producer_config
 from payments_core.settings import KafkaSettings, TopicSettings, load
+from payments_core.wire import SOURCE_HEADER, SOURCE_MANUAL
 
 __all__ = ["command"]
 
-SOURCE_HEADER = ("payments-source", b"manual")
+MANUAL = (SOURCE_HEADER, SOURCE_MANUAL)
 
 
 class ConsoleSettings(KafkaSettings, TopicSettings):
@@ -74,7 +75,7 @@ def command(topic: str | None, check: bool) -> None:
                 outcome["failed"] += 1
                 click.echo(f"line {line_number}: not sent: {e} (--no-check sends it anyway)", err=True)
                 continue
-        producer.produce(topic, key=_key(text), value=text.encode(), headers=[SOURCE_HEADER],
+        producer.produce(topic, key=_key(text), value=text.encode(), headers=[MANUAL],
                          on_delivery=report(line_number))
         # Typed by hand: confirm each line before the next. Piped: let deliveries batch.
         producer.flush(30) if sys.stdin.isatty() else producer.poll(0)

@@ -1,54 +1,27 @@
-"""From Kafka messages to rows: the contract first, then the references (users, currency) that only the
-database knows. Every message becomes either a Row or a Refusal; none is dropped."""
+"""The second step from Kafka messages to rows: what the events refer to (users, currencies), which only the
+database knows. Owned by the writer side: it runs in the batch's own transaction, just before the rows are written,
+so data flows one way: read -> parse -> resolve -> write -> commit."""
 
 from __future__ import annotations
 
-import json
-import logging
-from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID
 
-from payments_core.contract import ContractError, ImportRowEvent, PaymentEvent, Reason, parse
-from payments_core.settings import TopicSettings
+from payments_core.contract import ImportRowEvent, PaymentEvent, Reason
+from payments_core.wire import SOURCE_GENERATOR, SOURCE_HEADER
 
 from .lookups import Lookups
+from .parse import Parsed
 from .records import Refusal, Row, Source
 
-__all__ = ["SOURCE_HEADER", "Parsed", "Validator"]
-
-log = logging.getLogger(__name__)
-
-# A producer may name itself in this header: `generator` (the data generator). Without it a payment on the
-# payments topic counts as typed by hand (`manual`).
-SOURCE_HEADER = "payments-source"
+__all__ = ["Resolver"]
 
 
-@dataclass(slots=True)
-class Parsed:
-    source: Source
-    event: PaymentEvent | ImportRowEvent
+class Resolver:
+    """Rows for the events whose users and currency exist; refusals naming what does not."""
 
-
-class Validator:
-    """Parses each topic's messages with its model and resolves what they refer to."""
-
-    def __init__(self, topics: TopicSettings, suspicious_above: Decimal, lookups: Lookups | None = None):
-        self.models = {topics.payments_topic: PaymentEvent, topics.imports_topic: ImportRowEvent}
+    def __init__(self, suspicious_above: Decimal, lookups: Lookups | None = None):
         self.suspicious_above = suspicious_above
         self.lookups = lookups or Lookups()
-
-    def parse(self, source: Source) -> Parsed | Refusal:
-        """The event, or the refusal saying why not; never raises, whatever the message holds."""
-        model = self.models[source.topic]
-        try:
-            return Parsed(source, parse(model, source.value))
-        except ContractError as e:
-            return Refusal(source, e.reasons, "ContractError", **_provenance(source.value))
-        except Exception as e:  # noqa: BLE001 — the last line of defence: one message cannot stop the service
-            log.exception("parsing failed on topic=%s partition=%s offset=%s; the message is refused as internal",
-                          source.topic, source.partition, source.offset)
-            return Refusal.internal(source, e, **_provenance(source.value))
 
     def resolve(self, parsed: list[Parsed], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal]]:
         """Rows for the events whose users and currency exist, refusals naming what does not.
@@ -100,7 +73,7 @@ class Validator:
             transaction_date=event.timestamp,
             status=event.status,
             is_suspicious=event.amount > self.suspicious_above,
-            source="generator" if origin == b"generator" else "manual",
+            source="generator" if origin == SOURCE_GENERATOR else "manual",
             import_id=None,
             import_line=None,
         )
@@ -133,24 +106,3 @@ class Validator:
             import_id=event.import_id,
             import_line=event.line_number,
         )
-
-
-def _provenance(raw: bytes) -> dict:
-    """What can still be read of a refused message's identity (its transaction, import and line), if anything:
-    the importer shows a person which line of their file was refused."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    found = {}
-    for field, key in (("transaction_id", "transaction_id"), ("import_id", "import_id")):
-        try:
-            found[field] = UUID(str(data[key]))
-        except (KeyError, ValueError):
-            pass
-    line = data.get("line_number")
-    if isinstance(line, int) and not isinstance(line, bool) and 1 <= line <= 2**31 - 1:
-        found["import_line"] = line
-    return found
