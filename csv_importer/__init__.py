@@ -36,13 +36,14 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     init_app(app, settings)
     csrf.init_app(app)
 
-    from .views.dashboard import bp as dashboard_bp
+    from dashboards import web as dashboard
+
     from .views.imports import bp as imports_bp
     from .views.upload import bp as upload_bp
 
     app.register_blueprint(upload_bp)
     app.register_blueprint(imports_bp)
-    app.register_blueprint(dashboard_bp)
+    dashboard.init_app(app, app.extensions["importer"].engine)
 
     @app.before_request
     def refuse_bad_characters():

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import TextClause, text
 
-__all__ = ["DEFINITIONS", "Dashboard", "Question", "load_dashboard", "render"]
+__all__ = ["DEFINITIONS", "Dashboard", "Question", "load_dashboard", "load_question", "render"]
 
 DEFINITIONS = Path(__file__).resolve().parents[1] / "metabase"
 _TAG = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -45,19 +45,26 @@ class Dashboard:
     questions: dict[str, Question]
 
 
+def load_question(name: str, folder: Path = DEFINITIONS) -> Question:
+    """One question of metabase/questions/, on the dashboard or not; raises ValueError when a file is missing."""
+    sql_path, meta_path = folder / "questions" / f"{name}.sql", folder / "questions" / f"{name}.yaml"
+    if not sql_path.exists() or not meta_path.exists():
+        raise ValueError(f"questions/{name}.sql or .yaml is missing")
+    meta = yaml.safe_load(meta_path.read_text())
+    return Question(name=name, title=meta["title"], sql=sql_path.read_text(), display=meta["display"],
+                    visualization_settings=meta.get("visualization_settings") or {})
+
+
 def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
     """The dashboard file and every question it places; raises ValueError naming a card without its files."""
     spec = yaml.safe_load((folder / "dashboard.yaml").read_text())
     questions = {}
     for card in spec["cards"]:
         name = card["question"]
-        sql_path, meta_path = folder / "questions" / f"{name}.sql", folder / "questions" / f"{name}.yaml"
-        if not sql_path.exists() or not meta_path.exists():
-            raise ValueError(f"dashboard.yaml places {name!r}, but questions/{name}.sql or .yaml is missing")
-        meta = yaml.safe_load(meta_path.read_text())
-        questions[name] = Question(name=name, title=meta["title"], sql=sql_path.read_text(),
-                                   display=meta["display"],
-                                   visualization_settings=meta.get("visualization_settings") or {})
+        try:
+            questions[name] = load_question(name, folder)
+        except ValueError:
+            raise ValueError(f"dashboard.yaml places {name!r}, but questions/{name}.sql or .yaml is missing") from None
     return Dashboard(name=spec["name"], collection=spec["collection"], description=spec.get("description", ""),
                      filters=spec["filters"], cards=spec["cards"], questions=questions)
 

@@ -1,15 +1,25 @@
-"""The built-in dashboard: the same questions as Metabase's (metabase/), for the local stack where none runs."""
+"""The built-in dashboard, a blueprint that a web app registers: the same questions as Metabase's (metabase/), for
+the local stack where none runs. `init_app(app, engine)` gives it the database it reads."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from sqlalchemy import text
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from sqlalchemy import Engine, text
 
-from dashboards.questions import load_dashboard, render
+from .questions import load_dashboard, load_question, render
 
-bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+__all__ = ["bp", "init_app"]
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+def init_app(app: Flask, engine: Engine) -> None:
+    """Register the dashboard on `app`, reading from `engine`."""
+    app.extensions["dashboard_engine"] = engine
+    app.register_blueprint(bp)
 
 COLOURS = ["#2457c5", "#b45309", "#067647", "#9e1f63", "#5b6475", "#0e7490"]
 
@@ -34,7 +44,7 @@ def _filters() -> dict:
 def _ask(name: str, filters: dict) -> tuple[list[str], list[tuple]]:
     question = _dashboard().questions[name]
     given = {k: v for k, v in filters.items() if k in question.tags}
-    with current_app.extensions["importer"].engine.connect() as conn:
+    with current_app.extensions["dashboard_engine"].connect() as conn:
         result = conn.execute(render(question.sql, given))
         return list(result.keys()), [tuple(row) for row in result]
 
@@ -43,6 +53,12 @@ def _dashboard():
     if "dashboard" not in current_app.extensions:
         current_app.extensions["dashboard"] = load_dashboard()
     return current_app.extensions["dashboard"]
+
+
+def _user_question(name: str):
+    if name not in current_app.extensions.setdefault("dashboard_user_questions", {}):
+        current_app.extensions["dashboard_user_questions"][name] = load_question(name)
+    return current_app.extensions["dashboard_user_questions"][name]
 
 
 def line_chart(rows: list[tuple], width: int = 900, height: int = 260) -> dict:
@@ -74,26 +90,13 @@ def latest_suspicious():
     return jsonify(columns=columns, rows=[[str(v) for v in row] for row in rows])
 
 
-USER_HISTORY = text("""
-    SELECT transaction_date, CASE WHEN sender_username = :username THEN 'sent' ELSE 'received' END AS direction,
-           CASE WHEN sender_username = :username THEN receiver_username ELSE sender_username END AS other,
-           amount, currency, status, is_suspicious
-    FROM bi_transactions
-    WHERE sender_username = :username OR receiver_username = :username
-    ORDER BY transaction_date DESC
-    LIMIT 200
-""")
-USER_ACTIVITY = text("SELECT currency, sent_count, sent_amount, received_count, received_amount "
-                     "FROM bi_user_activity WHERE username = :username ORDER BY currency")
-
-
 @bp.get("/users/<username>")
 def user(username: str):
-    with current_app.extensions["importer"].engine.connect() as conn:
+    with current_app.extensions["dashboard_engine"].connect() as conn:
         known = conn.scalar(text("SELECT full_name FROM users WHERE username = :username"), {"username": username})
         if known is None:
             abort(404, description=f"There is no user {username!r}.")
-        activity = list(conn.execute(USER_ACTIVITY, {"username": username}))
-        history = list(conn.execute(USER_HISTORY, {"username": username}))
+        activity = list(conn.execute(render(_user_question("user_activity").sql, {"username": username})))
+        history = list(conn.execute(render(_user_question("user_history").sql, {"username": username})))
     return render_template("dashboard/user.html", username=username, full_name=known, activity=activity,
                            history=history)
