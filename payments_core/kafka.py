@@ -61,7 +61,7 @@ class RepeatFilter(logging.Filter):
 
 # librdkafka's own messages go through Python's logging, like the rest of a service's log, each line at most
 # once a minute.
-CLIENT_LOG = logging.getLogger("kafka.client")
+CLIENT_LOG = logging.getLogger(f"{__name__}.client")  # payments_core.kafka.client
 CLIENT_LOG.addFilter(RepeatFilter())
 
 
