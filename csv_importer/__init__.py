@@ -3,6 +3,7 @@ publishes the rows to Kafka, and follows what the ingestion service made of them
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from payments_core.settings import load
 from . import csrf
 from .importing import Importer
 from .settings import ImporterSettings
+from .views import auth
 
 __all__ = ["create_app"]
 
@@ -31,10 +33,14 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.importer_max_upload_mb * 1024 * 1024,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=settings.importer_secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.importer_session_minutes),
         SPOOL_DIR=Path(settings.importer_spool_dir),
     )
     init_app(app, settings)
+    auth.init_app(app)  # before the CSRF check: a request without a session is sent to sign in first
     csrf.init_app(app)
+    app.after_request(_protective_headers)
 
     from dashboards import web as dashboard
 
@@ -61,13 +67,32 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     def http_error(error: HTTPException):
         message = error.description
         if error.code == 413:
-            message = (f"The file is larger than {settings.importer_max_upload_mb} MB, the most the importer takes. "
-                       "Split it into smaller files.")
+            message = too_large_message(settings)
+        # Keep what the error says in its headers: `Allow` on a 405.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With"):
-            return jsonify(error=message), error.code
-        return render_template("error.html", message=message, code=error.code), error.code
+            return jsonify(error=message), error.code, headers
+        return render_template("error.html", message=message, code=error.code), error.code, headers
 
     return app
+
+
+def too_large_message(settings: ImporterSettings) -> str:
+    return (f"The file is larger than {settings.importer_max_upload_mb} MB, the most the importer takes. "
+            "Split it into smaller files.")
+
+
+# Every asset is the app's own: no inline script or style, no other site, no frame around the pages.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _protective_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"  # for browsers that predate frame-ancestors
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
 
 
 def init_app(app: Flask, settings: ImporterSettings) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import datetime
+from urllib.parse import quote
 
 from minio import Minio
 from minio.error import MinioException
@@ -12,16 +14,43 @@ from werkzeug.utils import secure_filename
 
 from payments_core.errors import PlatformError
 
-__all__ = ["ArchiveError", "archive", "archive_key", "safe_file_name"]
+__all__ = ["ArchiveError", "archive", "archive_key", "ascii_file_name", "attachment", "safe_file_name"]
 
 
 class ArchiveError(PlatformError):
     """The file could not be stored; nothing was published."""
 
 
+# Characters that reorder what follows them on screen (a name that reads `payments_exe.csv` but is not), and the
+# characters a file name or an S3 key should not hold.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_UNSAFE = frozenset('/\\<>:"|?*')
+MAX_NAME_BYTES = 200  # of UTF-8: with the key's time and id prefix, far below S3's 1,024
+
+
 def safe_file_name(name: str | None) -> str:
-    """The uploaded name without any path, in plain ASCII letters, digits, dots, dashes and underscores."""
-    return secure_filename(name or "") or "upload.csv"
+    """The uploaded name, readable in any script (`支付.csv` stays so), without a path, control or bidi characters,
+    or characters unsafe in a key; cut to MAX_NAME_BYTES of UTF-8, keeping its extension."""
+    text = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(c for c in text if c.isprintable() and c not in _BIDI and c not in _UNSAFE)
+    text = " ".join(text.split()).strip(" .")
+    stem, dot, extension = text.rpartition(".")
+    if not dot or len(extension.encode()) > 16:
+        stem, extension = text, ""
+    tail = f".{extension}" if extension else ""
+    encoded = stem.encode()[: MAX_NAME_BYTES - len(tail.encode())]
+    stem = encoded.decode(errors="ignore").strip(" .")
+    return f"{stem}{tail}" if stem else "upload.csv"
+
+
+def ascii_file_name(name: str) -> str:
+    """An ASCII stand-in for `name`, where only ASCII goes (S3 metadata, the plain filename of a download)."""
+    return secure_filename(name) or "upload.csv"
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition header for downloading `name`, in any script (RFC 6266: filename*)."""
+    return f"attachment; filename=\"{ascii_file_name(name)}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def archive_key(file_name: str, uploaded_at: datetime, import_id) -> str:

@@ -15,12 +15,12 @@ __all__ = ["command"]
 
 
 @click.command("importer")
-@click.option("--host", default="0.0.0.0", show_default=True)
-def command(host: str) -> None:
+@click.option("--host", help="Interface to listen on. Default: IMPORTER_HOST (127.0.0.1, this machine only).")
+def command(host: str | None) -> None:
     """Serve the CSV importer on IMPORTER_PORT (default 5050)."""
     configure_logging()
     settings = load(ImporterSettings)
     app = create_app(settings)
     click.echo(f"CSV importer on http://127.0.0.1:{settings.importer_port}/", err=True)
-    serve(app, host=host, port=settings.importer_port, threads=8,
+    serve(app, host=host or settings.importer_host, port=settings.importer_port, threads=8,
           max_request_body_size=settings.importer_max_upload_mb * 1024 * 1024 + 1024 * 1024)

@@ -19,8 +19,8 @@ def token() -> str:
 
 
 def _check() -> None:
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.routing_exception is not None:
+        return  # nothing to protect: no such page (404), or not with this method (405, with Allow)
     sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
     if not sent or not hmac.compare_digest(sent, session.get(FIELD, "")):
         abort(400, description="This page has expired. Reload it and try again.")

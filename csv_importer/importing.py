@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
+from urllib.parse import quote
 
 import psycopg2
 from minio import Minio
@@ -68,14 +69,17 @@ class Importer:
     engine: Engine
     producer_config: dict
 
-    def run(self, data: bytes, original_name: str | None, choice: Choice = "ask") -> SeenBefore | Done:
-        """Import one file. Raises FileProblem (the file), ArchiveError (S3) or DatabaseUnavailable."""
+    def run(self, data: bytes, original_name: str | None, choice: Choice = "ask",
+            uploaded_by: str | None = None) -> SeenBefore | Done:
+        """Import one file for the account `uploaded_by`. Raises FileProblem (the file), ArchiveError (S3) or
+        DatabaseUnavailable."""
         try:
-            return self._run(data, original_name, choice)
+            return self._run(data, original_name, choice, uploaded_by)
         finally:
             give_memory_back()
 
-    def _run(self, data: bytes, original_name: str | None, choice: Choice) -> SeenBefore | Done:
+    def _run(self, data: bytes, original_name: str | None, choice: Choice, uploaded_by: str | None
+             ) -> SeenBefore | Done:
         layout = read_layout(data)
         sha256 = hashlib.sha256(data).hexdigest()
         marked = mark(layout, self.settings.suspicious_amount_threshold)
@@ -95,7 +99,7 @@ class Importer:
                     "rows_malformed": marked.rows_malformed,
                 }
                 archive(self.s3, self.settings.s3_bucket, key, data, metadata={
-                    "sha256": sha256, "import-id": str(import_id), "original-name": file_name,
+                    "sha256": sha256, "import-id": str(import_id), "original-name": quote(file_name),
                     **{name.replace("_", "-"): str(n) for name, n in counts.items()},
                 })
                 archived = True
@@ -105,7 +109,7 @@ class Importer:
                     "size_bytes": len(data), "uploaded_at": uploaded_at, "rows_published": 0, **counts,
                     "content_digest": marked.content_digest, "lines_total": lines.total,
                     "lines_blank": lines.blank, "lines_in_fields": lines.in_fields,
-                    "rows_already_imported": left_out,
+                    "rows_already_imported": left_out, "uploaded_by": uploaded_by,
                 }, layout, marked)
         except (SQLAlchemyError, psycopg2.Error) as e:
             raise DatabaseUnavailable(

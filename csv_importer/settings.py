@@ -25,3 +25,9 @@ class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Setting
     importer_max_upload_mb: int = Field(200, ge=1, le=4096)
     # Where an upload waits while the person decides whether to import a file they imported before.
     importer_spool_dir: str = Field(default_factory=lambda: str(Path(tempfile.gettempdir()) / "payments-importer"))
+    # Where the app listens: this machine only, unless told otherwise (its container listens on 0.0.0.0).
+    importer_host: str = Field("127.0.0.1", min_length=1)
+    # A sign-in lasts this long; then the person signs in again.
+    importer_session_minutes: int = Field(480, ge=1, le=10_080)
+    # Send the session cookie over HTTPS only: set it when the app is served over HTTPS (behind a proxy).
+    importer_secure_cookies: bool = False

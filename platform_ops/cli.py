@@ -19,6 +19,7 @@ from .console import command as console_command
 from .console import dead_letters_command
 from .metabase import provision_command
 from .settings import StackSettings
+from .users import users
 
 __all__ = ["cli", "main"]
 
@@ -45,9 +46,10 @@ def setup(timeout: float) -> None:
     from payments_core.db.connect import wait_for_database
     from payments_core.kafka import wait_for_broker
 
-    from .setup import create_bucket, create_topics, migrate_and_seed
+    from .settings import PlatformSetupSettings
+    from .setup import create_bucket, create_topics, ensure_admin, migrate_and_seed
 
-    settings = load(SetupSettings)
+    settings = load(PlatformSetupSettings)
     wait_for_broker(settings.kafka_bootstrap_servers, timeout)
     for topic, partitions in create_topics(settings.kafka_bootstrap_servers, settings).items():
         click.echo(f"topic {topic}: {partitions} partitions")
@@ -56,6 +58,9 @@ def setup(timeout: float) -> None:
     click.echo(f"database migrated to head; seed added {counts['currencies']} currencies, {counts['users']} users")
     created = create_bucket(settings)
     click.echo(f"bucket {settings.s3_bucket} {'created' if created else 'exists'}")
+    password = settings.importer_admin_password
+    click.echo(ensure_admin(settings.database_url, settings.importer_admin_username,
+                            password.get_secret_value() if password else None))
 
 
 @cli.command()
@@ -118,7 +123,7 @@ def schemas(check: bool) -> None:
 
 # Each service brings its own commands (`payments ingest`, …); the operator's tools are this package's.
 for command in (ingest_command, *generator_commands, importer_command, provision_command, console_command,
-                dead_letters_command):
+                dead_letters_command, users):
     cli.add_command(command)
 
 

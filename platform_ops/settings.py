@@ -6,10 +6,22 @@ from pydantic import Field, SecretStr
 
 from payments_core.settings import ServicePorts, SetupSettings
 
-__all__ = ["StackSettings"]
+__all__ = ["AdminAccount", "PlatformSetupSettings", "StackSettings"]
 
 
-class StackSettings(SetupSettings, ServicePorts):
+class AdminAccount(SetupSettings):
+    """The web app's first account (role importer), made by `make up` and compose's setup when it is missing; an
+    existing account is never changed. Unset: no account is made."""
+
+    importer_admin_username: str | None = Field(None, min_length=1, max_length=150)
+    importer_admin_password: SecretStr | None = Field(None, min_length=12)
+
+
+class PlatformSetupSettings(AdminAccount):
+    """What `payments setup` prepares: topics, schema, seed data, bucket, and the first account."""
+
+
+class StackSettings(AdminAccount, ServicePorts):
     """Everything the local stack starts or connects to. Each service reads its own settings when it starts; the
     stack needs the importer's secret only to know whether it can start the importer."""
 

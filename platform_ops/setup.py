@@ -38,6 +38,23 @@ def migrate_and_seed(database_url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def ensure_admin(database_url: str, username: str | None, password: str | None) -> str:
+    """Make the web app's first account (role importer) if it is missing; never change one that exists. Returns
+    what was done, for the person."""
+    from csv_importer import accounts
+
+    if not username or not password:
+        return "no first account: IMPORTER_ADMIN_USERNAME and IMPORTER_ADMIN_PASSWORD are not set"
+    engine = make_engine(database_url)
+    try:
+        accounts.add(engine, username, password, "importer")
+        return f"account {username!r} created (role importer; password: IMPORTER_ADMIN_PASSWORD in .env)"
+    except accounts.AccountProblem:
+        return f"account {username!r} exists, left as it is"
+    finally:
+        engine.dispose()
+
+
 def s3_client(settings: S3Settings) -> Minio:
     endpoint = urlsplit(settings.s3_endpoint_url)
     return Minio(

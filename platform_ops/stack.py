@@ -36,7 +36,7 @@ from .servers import (
     start_tansu,
 )
 from .settings import StackSettings
-from .setup import create_bucket, create_topics, migrate_and_seed
+from .setup import create_bucket, create_topics, ensure_admin, migrate_and_seed
 
 __all__ = ["SERVICES", "Service", "Stack", "Supervised", "run"]
 
@@ -123,6 +123,9 @@ class Stack:
             self.database_url = self.postgres.url(make_url(url).database or "payments")
         counts = migrate_and_seed(self.database_url)
         self.log(f"schema migrated to head; seed: {counts['currencies']} currencies and {counts['users']} users added")
+        password = self.settings.importer_admin_password
+        self.log(ensure_admin(self.database_url, self.settings.importer_admin_username,
+                              password.get_secret_value() if password else None))
 
     def start_s3(self) -> None:
         endpoint = self.settings.s3_endpoint_url.rstrip("/")
@@ -207,7 +210,9 @@ class Stack:
         ]
         lines.append(f"  ingestion service: http://127.0.0.1:{s.ingestion_http_port}/health and /metrics")
         if s.importer_secret_key is not None:
-            lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/")
+            lines.append(f"  CSV importer: http://127.0.0.1:{s.importer_port}/"
+                         + (f"  (sign in as {s.importer_admin_username}, password IMPORTER_ADMIN_PASSWORD in .env)"
+                            if s.importer_admin_username else ""))
             lines.append(f"  dashboard:    http://127.0.0.1:{s.importer_port}/dashboard")
         lines += [f"  logs: {self.state_dir / 'logs'}", "Press Ctrl-C to stop everything started here.", ""]
         return "\n".join(lines)

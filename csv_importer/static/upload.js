@@ -37,6 +37,8 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (!input.files.length) { fail("Choose a CSV file to upload."); return; }
+    // The server would refuse it (413) only after the whole upload, or cut the connection: say so now, as the app.
+    if (input.files[0].size > Number(form.dataset.maxBytes)) { fail(form.dataset.tooLarge); return; }
     error.hidden = true;
     submit.disabled = true;
     progress.hidden = false;
@@ -56,6 +58,7 @@
       let answer = {};
       try { answer = JSON.parse(request.responseText); } catch (e) { /* not JSON: a proxy's page */ }
       if (answer.location) { window.location.assign(answer.location); return; }
+      if (request.status === 413) { fail(form.dataset.tooLarge); return; }
       fail(answer.error || `The server answered ${request.status}; nothing was imported.`);
     });
     request.addEventListener("error", () => fail("The upload did not reach the server; nothing was imported."));

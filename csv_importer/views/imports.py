@@ -9,7 +9,7 @@ import uuid
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from .. import store
-from ..archive import ArchiveError, read_archived
+from ..archive import ArchiveError, attachment, read_archived
 from ..reading import REQUIRED
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -73,7 +73,7 @@ def rejected_csv(import_id: uuid.UUID):
         writer.writerow([*(cell(sent.get(name)) for name in REQUIRED), line, cell(reason)])
     name = record.file_name.removesuffix(".csv") + "_rejected.csv"
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": attachment(name)})
 
 
 @bp.get("/<uuid:import_id>/file")
@@ -85,4 +85,4 @@ def archived_file(import_id: uuid.UUID):
     except ArchiveError as e:
         abort(503, description=str(e))
     return Response(data, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{record.file_name}"'})
+                    headers={"Content-Disposition": attachment(record.file_name)})

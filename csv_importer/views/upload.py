@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from payments_core.errors import DatabaseUnavailable
 
-from .. import spool
+from .. import spool, too_large_message
 from ..archive import ArchiveError
 from ..importing import SeenBefore
 from ..reading import REQUIRED, FileProblem
@@ -36,6 +36,7 @@ def _page(error: str | None = None):
     importer = current_app.extensions["importer"]
     return render_template("upload/index.html", columns=REQUIRED, error=error,
                            max_mb=importer.settings.importer_max_upload_mb,
+                           too_large=too_large_message(importer.settings),
                            threshold=importer.settings.suspicious_amount_threshold)
 
 
@@ -101,7 +102,7 @@ def _question(outcome: SeenBefore) -> dict:
 def _import(data: bytes, name: str, choice: str):
     importer = current_app.extensions["importer"]
     try:
-        outcome = importer.run(data, name, choice=choice)
+        outcome = importer.run(data, name, choice=choice, uploaded_by=g.account.username)
     except FileProblem as e:
         return _error(str(e), 422)
     except (ArchiveError, DatabaseUnavailable) as e:

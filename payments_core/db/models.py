@@ -33,8 +33,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from payments_core.fields import STATUSES
 
-__all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "SOURCES", "Base", "Currency", "Import", "ImportFlag", "ImportProgress",
-           "RejectedEvent", "Transaction", "User"]
+__all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "ROLES", "SOURCES", "Account", "Base", "Currency", "Import", "ImportFlag",
+           "ImportProgress", "RejectedEvent", "Transaction", "User"]
 
 # Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
 SOURCES = ("generator", "csv_import", "manual")
@@ -46,6 +46,8 @@ IMPORT_STATUSES = ("publishing", "published", "partially_published")
 # Rows of a file the person is shown: a row with its repeats (the repeats not published), amounts above the
 # threshold (published, flagged), rows with the wrong number of fields or a control character (not published).
 FLAG_KINDS = ("duplicate", "suspicious", "malformed")
+# Who may do what in the web app: a viewer reads the dashboard; an importer also uploads and sees the imports.
+ROLES = ("viewer", "importer")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -186,6 +188,7 @@ class Import(Base):
     lines_blank: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     lines_in_fields: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     rows_already_imported: Mapped[int] = mapped_column(Integer, server_default=text("0"))  # left out on request
+    uploaded_by: Mapped[str | None] = mapped_column(String(150))  # the account that uploaded it
 
     __table_args__ = (CheckConstraint(_in("status", IMPORT_STATUSES), name="status_known"),)
 
@@ -204,6 +207,23 @@ class ImportFlag(Base):
     repeats: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))  # a duplicate: the lines repeating this one
 
     __table_args__ = (CheckConstraint(_in("kind", FLAG_KINDS), name="kind_known"),)
+
+
+class Account(Base):
+    """Who may sign in to the web app: a `viewer` sees the dashboard, an `importer` also uploads files."""
+
+    __tablename__ = "accounts"
+
+    account_id: Mapped[int] = mapped_column(Integer, Identity(always=True), primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id, never the password
+    role: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Sessions signed in before it end: a new password signs out everywhere.
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role_known"),)
 
 
 class ImportProgress(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from platform_ops.servers import free_port
-from tests.helpers.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, signed_in_page
 from tests.helpers.known_data import ALICE, BOB
 
 
@@ -58,16 +58,18 @@ def test_a_users_page_shows_activity_per_currency_and_history(importer, known):
 
 
 def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, known, engine):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from csv_importer import create_app
 
-    server = make_server("127.0.0.1", free_port(), create_app(importer_settings), threaded=True)
+    app = create_app(importer_settings)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page = signed_in_page(browser, f"http://127.0.0.1:{server.server_port}", app, role="viewer")
+            page.set_viewport_size({"width": 1280, "height": 1400})
             page.goto(f"http://127.0.0.1:{server.server_port}/dashboard")
             assert page.locator("#kpi-transactions").inner_text() == "5"
             with engine.begin() as conn:
@@ -76,13 +78,13 @@ def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, kno
                     "transaction_date, status, is_suspicious, source) VALUES (:id, :s, :r, :a, 840, now(), "
                     "'pending', true, 'manual')"),
                     {"id": uuid.uuid4(), "s": BOB.user_id, "r": ALICE.user_id, "a": Decimal("12345.67")})
-            page.wait_for_function(
-                "document.getElementById('suspicious-table').textContent.includes('12345.67')", timeout=15_000)
+            expect(page.locator("#suspicious-table")).to_contain_text("12345.67", timeout=15_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
             page.click(f"text={ALICE.username} >> nth=0")
             page.wait_for_url(f"**/dashboard/users/{ALICE.username}")
             assert page.locator("#history tbody tr").count() == 5, "the four known and the one just added"
+            assert page.console_errors == [], "nothing blocked by the Content-Security-Policy, no script error"
             browser.close()
     finally:
         server.shutdown()

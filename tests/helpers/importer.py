@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from .waiting import wait_until
 
-__all__ = ["ImporterClient", "import_and_wait"]
+__all__ = ["PASSWORD", "ImporterClient", "import_and_wait", "page_token"]
+
+PASSWORD = "a-long-test-password"
+
+
+def page_token(html: str) -> str:
+    """The CSRF token a page's forms send."""
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
 
 class ImporterClient:
-    """Flask's test client, sending the CSRF token as the page's form would."""
+    """Flask's test client, signed in to an account of `role` (made if missing), sending the CSRF token as the
+    page's forms would."""
 
-    def __init__(self, app):
+    def __init__(self, app, username: str = "tester", role: str = "importer", password: str = PASSWORD):
+        from csv_importer import accounts
+
         self.app = app
         self.client = app.test_client()
-        page = self.client.get("/")
-        self.token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        self.username = username
+        try:
+            accounts.add(app.extensions["importer"].engine, username, password, role)
+        except accounts.AccountProblem:
+            pass  # made by an earlier client of the same test
+        response = self.sign_in(username, password)
+        assert response.status_code == 303, response.text[:300]
+        self.token = page_token(self.client.get("/", follow_redirects=True).text)
+
+    def sign_in(self, username: str, password: str):
+        token = page_token(self.client.get("/login").text)
+        return self.client.post("/login", data={"csrf_token": token, "username": username, "password": password})
 
     def upload(self, data: bytes, name: str = "payments.csv", xhr: bool = False):
         import io

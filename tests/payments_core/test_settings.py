@@ -119,3 +119,8 @@ def test_the_local_stack_needs_the_importer_secret_only_to_start_the_importer(en
 
     assert [s.package for s in SERVICES if stack.wanted(s)] == ["ingestion_service", "data_generator"]
     assert "CSV importer" not in stack.summary()
+    environment.setenv("IMPORTER_SECRET_KEY", "local-importer-secret")
+    environment.setenv("IMPORTER_ADMIN_USERNAME", "admin")
+    settings = load(StackSettings)
+    summary = Stack(settings=settings, state_dir=Path("."), database_url=settings.database_url).summary()
+    assert "http://127.0.0.1:5050/  (sign in as admin, password IMPORTER_ADMIN_PASSWORD in .env)" in summary

@@ -1,5 +1,6 @@
 """`payments up` (what `make up` runs), as a process, against real servers."""
 
+import http.cookiejar
 import os
 import queue
 import signal
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -19,6 +21,7 @@ from payments_core.db.models import Base, Transaction, User
 from payments_core.kafka import admin_client, broker_answers
 from platform_ops.servers import free_port, port_open, s3_answers
 from tests.helpers.events import message, payment
+from tests.helpers.importer import page_token
 from tests.helpers.kafka import produce
 from tests.helpers.waiting import wait_until
 
@@ -73,6 +76,8 @@ def stack_env(empty_database_url, tmp_path):
         "IMPORTER_SECRET_KEY": "stack-test-secret-key",
         "IMPORTER_SPOOL_DIR": str(tmp_path / "spool"),
         "INGESTION_SESSION_TIMEOUT_MS": "2000",
+        "IMPORTER_ADMIN_USERNAME": "admin",
+        "IMPORTER_ADMIN_PASSWORD": "stack-test-admin-password",
     })
     return env
 
@@ -86,7 +91,15 @@ def servers_of_its_own(env) -> tuple[int, int]:
 
 
 def check_the_importer_answers(env):
-    with urllib.request.urlopen(f"http://127.0.0.1:{env['IMPORTER_PORT']}/", timeout=5) as page:
+    """The importer asks who you are, and the first account that `up` made signs in to the upload page."""
+    base = f"http://127.0.0.1:{env['IMPORTER_PORT']}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(base + "/", timeout=5) as page:
+        login = page.read().decode()
+    assert page.url.startswith(base + "/login")
+    form = urllib.parse.urlencode({"csrf_token": page_token(login), "username": env["IMPORTER_ADMIN_USERNAME"],
+                                   "password": env["IMPORTER_ADMIN_PASSWORD"], "next": "/"}).encode()
+    with browser.open(base + "/login", data=form, timeout=5) as page:
         assert "Import payments from a CSV file" in page.read().decode()
 
 
@@ -138,9 +151,10 @@ def run_until_ready_then_ctrl_c(cwd, env) -> tuple[int, str]:
 def test_up_starts_every_server_it_needs_and_stops_them_on_ctrl_c(stack_env, tmp_path):
     kafka_port, s3_port = servers_of_its_own(stack_env)
 
-    status, _ = run_until_ready_then_ctrl_c(tmp_path, stack_env)
+    status, output = run_until_ready_then_ctrl_c(tmp_path, stack_env)
 
     assert status == 0
+    assert "account 'admin' created (role importer" in output
     assert not port_open("127.0.0.1", kafka_port)
     assert not port_open("127.0.0.1", s3_port)
     assert not port_open("127.0.0.1", int(stack_env["INGESTION_HTTP_PORT"])), "the ingestion service stopped"

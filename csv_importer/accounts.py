@@ -1,0 +1,112 @@
+"""Accounts of the web app: argon2id password hashes in PostgreSQL, two roles, sign-in that takes the same time
+whether or not the account exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from payments_core.contract import bad_character
+from payments_core.db.models import ROLES, Account
+from payments_core.errors import BadInput
+
+__all__ = ["ROLES", "AccountProblem", "SignedIn", "add", "authenticate", "disable", "find", "listing",
+           "set_password"]
+
+# argon2id with the library's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes): memory-hard, and
+# maintained. A hash records its own parameters, so raising them later re-hashes at the next sign-in.
+_HASHER = PasswordHasher()
+# Verified when the account does not exist, so that a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("no account has this password")
+MIN_PASSWORD = 12
+
+
+class AccountProblem(BadInput):
+    """What was asked of an account cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    account_id: int
+    username: str
+    role: str
+    password_changed_at: datetime
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountProblem(f"A password needs at least {MIN_PASSWORD} characters.")
+
+
+def _possible_username(username: str) -> bool:
+    return 0 < len(username) <= 150 and bad_character(username) is None
+
+
+def add(engine: Engine, username: str, password: str, role: str) -> None:
+    """Create an account; raises AccountProblem if the name is taken, the role unknown or the password short."""
+    username = username.strip()
+    if not _possible_username(username):
+        raise AccountProblem("A username has 1 to 150 characters, none of them a control character.")
+    if role not in ROLES:
+        raise AccountProblem(f"The role is one of {', '.join(ROLES)}, not {role!r}.")
+    _check_password(password)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(Account).values(username=username, password_hash=_HASHER.hash(password), role=role))
+    except IntegrityError:
+        raise AccountProblem(f"There is already an account {username!r}.") from None
+
+
+def set_password(engine: Engine, username: str, password: str) -> None:
+    """A new password, which also ends the account's open sessions."""
+    _check_password(password)
+    with engine.begin() as conn:
+        done = conn.execute(update(Account).where(Account.username == username).values(
+            password_hash=_HASHER.hash(password), password_changed_at=func.now()))
+    if not done.rowcount:
+        raise AccountProblem(f"There is no account {username!r}.")
+
+
+def disable(engine: Engine, username: str) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(Account).where(Account.username == username).values(disabled=True))
+    if not done.rowcount:
+        raise AccountProblem(f"There is no account {username!r}.")
+
+
+def listing(engine: Engine) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(select(Account.username, Account.role, Account.disabled, Account.created_at)
+                                 .order_by(Account.username)))
+
+
+def find(engine: Engine, account_id: int) -> SignedIn | None:
+    """The account behind a session, if it may still be signed in."""
+    with engine.connect() as conn:
+        row = conn.execute(select(Account).where(Account.account_id == account_id, Account.disabled.is_(False))
+                           ).first()
+    return SignedIn(row.account_id, row.username, row.role, row.password_changed_at) if row else None
+
+
+def authenticate(engine: Engine, username: str, password: str) -> SignedIn | None:
+    """The account if `password` is its own and it is not disabled; None otherwise, in about the same time."""
+    row = None
+    if _possible_username(username):  # a NUL would fail in PostgreSQL, not as a wrong password
+        with engine.connect() as conn:
+            row = conn.execute(select(Account).where(Account.username == username)).first()
+    try:
+        _HASHER.verify(row.password_hash if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or row.disabled:
+        return None
+    if _HASHER.check_needs_rehash(row.password_hash):
+        with engine.begin() as conn:
+            conn.execute(update(Account).where(Account.account_id == row.account_id)
+                         .values(password_hash=_HASHER.hash(password)))
+    return SignedIn(row.account_id, row.username, row.role, row.password_changed_at)

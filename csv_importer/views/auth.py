@@ -1,0 +1,110 @@
+"""Signing in and out, and the guard in front of every other page: who is signed in, for how long, and in which
+role."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+
+from .. import accounts
+from ..throttle import Throttle
+
+__all__ = ["bp", "init_app"]
+
+bp = Blueprint("auth", __name__)
+
+# Open without signing in: the health check, the login page itself, and the static assets.
+OPEN_ENDPOINTS = {"upload.health", "auth.login", "static", "dashboard.static"}
+# What a viewer may see: the dashboard, and signing out. Everything else needs the importer role.
+VIEWER_BLUEPRINTS = {"dashboard", "auth"}
+
+
+def _importer():
+    return current_app.extensions["importer"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path of this app only, never another site."""
+    parts = urlsplit(target or "")
+    if (not target or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or not target.isprintable()):  # a browser reads /\\site as //site
+        return url_for("upload.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=_safe_next(request.args.get("next")))
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    address = request.remote_addr or "unknown"
+    throttle: Throttle = current_app.extensions["sign_in_throttle"]
+    wait = throttle.wait_s(username, address)
+    if wait > 0:
+        return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
+                               error=f"Too many failed sign-ins. Try again in {int(wait // 60) + 1} minutes."), 429
+    account = accounts.authenticate(_importer().engine, username, password) if username and password else None
+    if account is None:
+        throttle.failed(username, address)
+        current_app.logger.warning("failed sign-in for %r from %s", username, address)  # never the password
+        return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
+                               error="That username and password do not match an active account."), 401
+    throttle.succeeded(username)
+    session.clear()  # a new session: nothing of the one before the sign-in carries over
+    session.permanent = True
+    session.update(account_id=account.account_id, signed_in_at=time.time())
+    return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") is not None or request.accept_mimetypes.best == "application/json"
+
+
+def _signed_out(message: str | None = None):
+    """Send the request to sign in. An ended session is cleared; no session is left as it is, so that a request
+    the browser makes on its own (a favicon) does not take the login form's CSRF token away."""
+    if "account_id" in session:
+        session.clear()
+    if _wants_json():
+        return jsonify(error=message or "Sign in first."), 401
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")), code=303)
+
+
+def _guard():
+    """Before every request: a signed-in, active account whose session is young enough, in the right role."""
+    if request.endpoint in OPEN_ENDPOINTS or request.routing_exception is not None:
+        return None  # a 404 or a 405 (with Allow) shows nothing of the data
+    account_id, signed_in_at = session.get("account_id"), session.get("signed_in_at")
+    if account_id is None or signed_in_at is None:
+        return _signed_out()
+    settings = _importer().settings
+    if time.time() - signed_in_at > settings.importer_session_minutes * 60:
+        return _signed_out("Your session has ended. Sign in again.")
+    account = accounts.find(_importer().engine, account_id)
+    if account is None or account.password_changed_at > datetime.fromtimestamp(signed_in_at, UTC):
+        return _signed_out("Your session has ended. Sign in again.")
+    g.account = account
+    blueprint = (request.endpoint or "").split(".", 1)[0]
+    if account.role != "importer" and blueprint not in VIEWER_BLUEPRINTS:
+        if request.endpoint == "upload.index":
+            return redirect(url_for("dashboard.overview"), code=303)
+        abort(403, description="Your account may see the dashboard only; uploads and imports need the importer "
+                               "role.")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["sign_in_throttle"] = Throttle()
+    app.register_blueprint(bp)
+    app.before_request(_guard)
+    app.jinja_env.globals["current_account"] = lambda: g.get("account")

@@ -1,0 +1,205 @@
+"""Sign-in in front of every page: accounts, roles, throttling, expiry, sign-out, and the headers of every answer."""
+
+import logging
+import time
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from csv_importer import accounts, create_app
+from csv_importer.throttle import Throttle
+from csv_importer.views.auth import OPEN_ENDPOINTS
+from payments_core.db.models import Account
+from tests.helpers.importer import PASSWORD, ImporterClient, page_token
+
+
+def every_route(app):
+    """(method, URL, endpoint) for every rule of the URL map, with a made-up value for each argument."""
+    made_up = {"uuid": str(uuid.uuid4()), "default": "someone", "path": "a.css"}
+    for rule in app.url_map.iter_rules():
+        values = {name: made_up.get(type(conv).__name__.removesuffix("Converter").lower(), "someone")
+                  for name, conv in rule._converters.items()}
+        url = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, url, rule.endpoint
+
+
+@pytest.fixture
+def app(importer_settings):
+    return create_app(importer_settings)
+
+
+def test_every_route_but_the_open_ones_needs_a_sign_in(app):
+    client = app.test_client()
+    checked = 0
+    for method, url, endpoint in every_route(app):
+        if endpoint in OPEN_ENDPOINTS:
+            continue
+        page = client.open(url, method=method)
+        asked = client.open(url, method=method, headers={"X-Requested-With": "fetch"})
+
+        assert page.status_code == 303 and page.headers["Location"].startswith("/login?next="), (method, url)
+        assert asked.status_code == 401 and asked.json["error"], (method, url)
+        checked += 1
+    assert checked >= 14, "the map was walked"
+
+
+def test_a_viewer_sees_the_dashboard_and_nothing_else(app):
+    viewer = ImporterClient(app, "watcher", role="viewer")
+
+    assert viewer.get("/dashboard").status_code == 200
+    assert viewer.get("/").headers["Location"] == "/dashboard"
+    assert viewer.upload(b"username_sender\nx\n").status_code == 403
+    for url in ("/imports", f"/imports/{uuid.uuid4()}", "/sample.csv"):
+        assert viewer.get(url).status_code == 403, url
+
+
+def test_the_password_is_stored_as_an_argon2id_hash_and_never_logged(app, engine, caplog):
+    client = app.test_client()
+    accounts.add(engine, "hashed", PASSWORD, "importer")
+    caplog.set_level(logging.INFO)
+
+    token = page_token(client.get("/login").text)
+    wrong = client.post("/login", data={"csrf_token": token, "username": "hashed", "password": "wrong-password!"})
+
+    with engine.connect() as conn:
+        stored = conn.scalar(select(Account.password_hash).where(Account.username == "hashed"))
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert wrong.status_code == 401 and "do not match an active account" in wrong.text
+    assert "failed sign-in for 'hashed'" in caplog.text and "wrong-password!" not in caplog.text
+
+
+def test_the_login_form_needs_its_csrf_token(app, engine):
+    accounts.add(engine, "forged", PASSWORD, "importer")
+
+    response = app.test_client().post("/login", data={"username": "forged", "password": PASSWORD})
+
+    assert response.status_code == 400
+
+
+def test_repeated_failures_lock_the_account_out_even_with_the_right_password(app, engine):
+    accounts.add(engine, "guessed", PASSWORD, "importer")
+    client = app.test_client()
+    token = page_token(client.get("/login").text)
+    for _ in range(5):
+        assert client.post("/login", data={"csrf_token": token, "username": "guessed",
+                                           "password": "not-the-password"}).status_code == 401
+
+    right = client.post("/login", data={"csrf_token": token, "username": "guessed", "password": PASSWORD})
+
+    assert right.status_code == 429 and "Too many failed sign-ins" in right.text
+
+
+def test_the_throttle_counts_per_account_and_per_address_within_its_window():
+    now = [0.0]
+    throttle = Throttle(per_account=3, per_address=5, window_s=60, clock=lambda: now[0])
+    for n in range(5):
+        throttle.failed(f"user{n % 2}", "10.0.0.1")
+
+    assert throttle.wait_s("user0", "10.0.0.2") > 0, "three failures for user0"
+    assert throttle.wait_s("someone-else", "10.0.0.1") > 0, "five failures from the address"
+    assert throttle.wait_s("someone-else", "10.0.0.2") == 0
+    now[0] = 61
+    assert throttle.wait_s("user0", "10.0.0.1") == 0, "the window has passed"
+
+
+def test_a_session_ends_after_its_time_at_sign_out_and_with_a_new_password(app, engine):
+    client = ImporterClient(app, "tired")
+    assert client.get("/imports").status_code == 200
+
+    with client.session_transaction() as session:
+        session["signed_in_at"] = time.time() - app.extensions["importer"].settings.importer_session_minutes * 60 - 1
+    assert client.get("/imports").headers["Location"].startswith("/login")
+
+    client = ImporterClient(app, "tired")
+    client.post("/logout", data={"csrf_token": client.token})
+    assert client.get("/imports").headers["Location"].startswith("/login")
+
+    client = ImporterClient(app, "tired")
+    time.sleep(0.01)
+    accounts.set_password(engine, "tired", "another-long-password")
+    assert client.get("/imports").headers["Location"].startswith("/login")
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(app, engine):
+    client = ImporterClient(app, "leaving")
+
+    accounts.disable(engine, "leaving")
+
+    assert client.get("/imports").headers["Location"].startswith("/login")
+    assert client.sign_in("leaving", PASSWORD).status_code == 401
+
+
+def test_every_answer_carries_the_protective_headers(app):
+    client = ImporterClient(app)
+    for method, url, _ in every_route(app):
+        if method != "GET":
+            continue
+        response = client.get(url)
+        headers = response.headers
+        assert "script-src 'self'" in headers["Content-Security-Policy"], url
+        assert "unsafe-inline" not in headers["Content-Security-Policy"], url
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], url
+        assert (headers["X-Content-Type-Options"], headers["Referrer-Policy"]) == ("nosniff", "same-origin"), url
+
+
+def test_the_session_cookie_is_http_only_same_site_and_secure_when_asked(importer_settings):
+    for secure in (False, True):
+        app = create_app(importer_settings.model_copy(update={"importer_secure_cookies": secure}))
+        client = app.test_client()
+        page_token(client.get("/login").text)
+        cookie = client.get_cookie("session")
+
+        assert cookie.http_only and cookie.same_site == "Lax" and cookie.secure is secure
+
+
+def test_a_method_a_route_does_not_take_is_a_405_with_allow(app):
+    client = ImporterClient(app)
+
+    wrong = client.delete("/imports")
+    unknown = client.open("/imports", method="BREW")
+
+    assert wrong.status_code == 405 and set(wrong.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert unknown.status_code == 405 and "GET" in unknown.headers["Allow"]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=200), st.text(max_size=200), st.text(max_size=300))
+def test_any_login_form_is_answered_without_a_500_and_never_sends_the_person_to_another_site(
+    app, username, password, next_url
+):
+    client = app.test_client()
+    token = page_token(client.get("/login").text)
+
+    response = client.post("/login", data={"csrf_token": token, "username": username, "password": password,
+                                           "next": next_url})
+
+    assert response.status_code in (303, 400, 401, 429)
+    if response.status_code == 303:
+        assert response.headers["Location"].startswith("/")
+
+
+def test_a_username_with_a_nul_is_a_failed_sign_in_not_a_500(app):
+    # Found by the property above: the NUL reached PostgreSQL.
+    client = app.test_client()
+    token = page_token(client.get("/login").text)
+
+    response = client.post("/login", data={"csrf_token": token, "username": "ë\x00=", "password": "whatever"})
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/", "/\\evil.example/",
+                                       "javascript:alert(1)", "/\tevil"])
+def test_after_signing_in_the_person_never_goes_to_another_site(app, engine, elsewhere):
+    accounts.add(engine, "nexted", PASSWORD, "importer")
+    client = app.test_client()
+    token = page_token(client.get("/login").text)
+
+    response = client.post("/login", data={"csrf_token": token, "username": "nexted", "password": PASSWORD,
+                                           "next": elsewhere})
+
+    assert response.status_code == 303 and response.headers["Location"] == "/"
