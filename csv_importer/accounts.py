@@ -15,6 +15,8 @@ from payments_core.contract import bad_character
 from payments_core.db.models import ROLES, Account
 from payments_core.errors import BadInput
 
+from .archive import BIDI
+
 __all__ = ["ROLES", "AccountProblem", "SignedIn", "add", "authenticate", "disable", "find", "listing",
            "set_password"]
 
@@ -44,14 +46,15 @@ def _check_password(password: str) -> None:
 
 
 def _possible_username(username: str) -> bool:
-    return 0 < len(username) <= 150 and bad_character(username) is None
+    """1 to 150 characters, none of them a control character or one that reorders text on screen (bidi)."""
+    return 0 < len(username) <= 150 and bad_character(username) is None and not set(username) & BIDI
 
 
 def add(engine: Engine, username: str, password: str, role: str) -> None:
     """Create an account; raises AccountProblem if the name is taken, the role unknown or the password short."""
     username = username.strip()
     if not _possible_username(username):
-        raise AccountProblem("A username has 1 to 150 characters, none of them a control character.")
+        raise AccountProblem("A username has 1 to 150 characters, none of them a control or bidi character.")
     if role not in ROLES:
         raise AccountProblem(f"The role is one of {', '.join(ROLES)}, not {role!r}.")
     _check_password(password)

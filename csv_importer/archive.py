@@ -23,7 +23,7 @@ class ArchiveError(PlatformError):
 
 # Characters that reorder what follows them on screen (a name that reads `payments_exe.csv` but is not), and the
 # characters a file name or an S3 key should not hold.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _UNSAFE = frozenset('/\\<>:"|?*')
 MAX_NAME_BYTES = 200  # of UTF-8: with the key's time and id prefix, far below S3's 1,024
 
@@ -32,7 +32,7 @@ def safe_file_name(name: str | None) -> str:
     """The uploaded name, readable in any script (`支付.csv` stays so), without a path, control or bidi characters,
     or characters unsafe in a key; cut to MAX_NAME_BYTES of UTF-8, keeping its extension."""
     text = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    text = "".join(c for c in text if c.isprintable() and c not in _BIDI and c not in _UNSAFE)
+    text = "".join(c for c in text if c.isprintable() and c not in BIDI and c not in _UNSAFE)
     text = " ".join(text.split()).strip(" .")
     stem, dot, extension = text.rpartition(".")
     if not dot or len(extension.encode()) > 16:

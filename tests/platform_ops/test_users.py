@@ -34,7 +34,10 @@ def test_a_short_password_or_a_taken_name_is_refused_with_why(database_url):
     run(database_url, "add", "erin", "--password-stdin", given="a-long-password-1\n")
     taken = run(database_url, "add", "erin", "--password-stdin", given="a-long-password-1\n")
 
+    bidi = run(database_url, "add", "adm\u202enimda", "--password-stdin", given="a-long-password-1\n")
+
     assert short.exit_code == 1 and "at least 12 characters" in short.output
+    assert bidi.exit_code == 1 and "bidi character" in bidi.output
     assert taken.exit_code == 1 and "already an account 'erin'" in taken.output
 
 
