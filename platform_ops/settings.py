@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import re
+
+from pydantic import Field, SecretStr, field_validator
 
 from payments_core.settings import ServicePorts, SetupSettings
 
@@ -18,7 +20,19 @@ class AdminAccount(SetupSettings):
 
 
 class PlatformSetupSettings(AdminAccount):
-    """What `payments setup` prepares: topics, schema, seed data, bucket, and the first account."""
+    """What `payments setup` prepares: topics, schema, seed data, bucket, and the first account.
+
+    Under docker compose it also checks POSTGRES_PASSWORD, which compose writes into DATABASE_URL as it is: a
+    character such as `@ : / # ? %` would break the URL in ways that name no cause."""
+
+    postgres_password: SecretStr | None = None
+
+    @field_validator("postgres_password")
+    @classmethod
+    def _fits_in_a_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9._~-]+", value.get_secret_value()):
+            raise ValueError("may hold letters, digits and - . _ ~ only: it goes into DATABASE_URL as it is")
+        return value
 
 
 class StackSettings(AdminAccount, ServicePorts):

@@ -42,7 +42,7 @@ def test_the_parser_would_catch_a_broken_file(tmp_path):
 
 
 def test_every_python_service_runs_a_command_the_package_has(services):
-    built = {name: s for name, s in services.items() if "build" in s}
+    built = {name: s for name, s in services.items() if s.get("image") == "payments-platform:local"}
 
     assert built, "the Python services are built from the Dockerfile"
     for name, service in built.items():
@@ -71,7 +71,8 @@ def test_the_importer_is_reachable_from_the_host_once_set_up(services):
     importer = services["importer"]
 
     assert importer["command"] == ["payments", "importer"]
-    assert importer["ports"] == ["${IMPORTER_PORT:-5050}:${IMPORTER_PORT:-5050}"]
+    assert importer["ports"] == ["127.0.0.1:${IMPORTER_HOST_PORT:-5050}:${IMPORTER_PORT:-5050}"]
+    assert importer["environment"]["IMPORTER_HOST"] == "0.0.0.0", "its container listens on every interface"
     assert importer["depends_on"]["setup"]["condition"] == "service_completed_successfully"
     assert "/health" in " ".join(importer["healthcheck"]["test"])
 
@@ -108,3 +109,70 @@ def test_no_credential_is_written_into_the_file(services):
             if key == "DATABASE_URL":
                 assert "${POSTGRES_PASSWORD" in value
     assert ".env" in (ROOT / ".dockerignore").read_text().split()
+
+
+def test_one_service_builds_the_image_and_the_others_use_it(services):
+    # Compose v2 builds with buildx bake, a target per service: two builds tagged alike fail on a first build.
+    built = [name for name, s in services.items() if "build" in s]
+    users = [name for name, s in services.items() if s.get("image") == "payments-platform:local" and "build" not in s]
+
+    assert built == ["setup"]
+    assert users and all(services[name]["pull_policy"] == "never" for name in users)
+
+
+def host_ports(service: dict) -> list[str]:
+    return [p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p['published']}:{p['target']}"
+            for p in service.get("ports", [])]
+
+
+def test_no_port_is_published_on_every_interface_and_postgres_not_at_all(services):
+    published = {name: host_ports(s) for name, s in services.items() if "ports" in s}
+
+    assert "postgres" not in published and "metabase-db" not in published
+    for name, ports in published.items():
+        for port in ports:
+            assert port.startswith("127.0.0.1:${"), f"{name}: {port} is not on 127.0.0.1 with a variable host port"
+
+
+def test_kafka_advertises_the_host_port_it_is_published_on(services):
+    kafka = services["kafka"]
+
+    (port,) = host_ports(kafka)
+    host_port = port.split(":")[1]
+    assert f"EXTERNAL://localhost:{host_port}" in kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+
+
+# Where each image keeps its data, from its own sources: a volume elsewhere keeps nothing.
+DATA_PATHS = {
+    # apache/kafka docker/resources/common-scripts/configureDefaults: log.dirs is /tmp/kafka-logs unless
+    # KAFKA_LOG_DIRS says otherwise; the compose file sets it to the volume's path.
+    "kafka": "/var/lib/kafka/data",
+    # postgres docker-library Dockerfile: ENV PGDATA /var/lib/postgresql/data
+    "postgres": "/var/lib/postgresql/data",
+    "metabase-db": "/var/lib/postgresql/data",
+    # minio: the path given to `server` in the command
+    "minio": "/data",
+}
+
+
+@pytest.mark.parametrize("name, path", DATA_PATHS.items())
+def test_every_volume_is_where_its_image_keeps_its_data(services, name, path):
+    service = services[name]
+
+    assert [v.split(":", 1)[1] for v in service["volumes"]] == [path]
+    if name == "kafka":
+        assert service["environment"]["KAFKA_LOG_DIRS"] == path
+    if name == "minio":
+        assert service["command"][1] == path
+
+
+def test_servers_restart_check_health_over_tcp_and_metabase_has_time_for_a_first_boot(services):
+    for name in ("kafka", "postgres", "minio", "metabase-db", "metabase"):
+        assert services[name]["restart"] == "unless-stopped", name
+    for name in ("postgres", "metabase-db"):
+        assert "pg_isready -h 127.0.0.1" in " ".join(services[name]["healthcheck"]["test"]), name
+    metabase = services["metabase"]
+    assert int(metabase["healthcheck"]["start_period"].rstrip("s")) >= 300
+    assert metabase["environment"]["MB_ENCRYPTION_SECRET_KEY"].startswith("${MB_ENCRYPTION_SECRET_KEY:?")
+    assert metabase["environment"]["MB_ANON_TRACKING_ENABLED"] == "false"
+    assert all(s.get("init") for s in services.values() if s.get("image") == "payments-platform:local")

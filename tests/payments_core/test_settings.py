@@ -124,3 +124,22 @@ def test_the_local_stack_needs_the_importer_secret_only_to_start_the_importer(en
     settings = load(StackSettings)
     summary = Stack(settings=settings, state_dir=Path("."), database_url=settings.database_url).summary()
     assert "http://127.0.0.1:5050/  (sign in as admin, password IMPORTER_ADMIN_PASSWORD in .env)" in summary
+
+
+@pytest.mark.parametrize("password", ["p@ss", "a:b", "a/b", "a#b", "a?b", "100%"])
+def test_a_compose_database_password_that_would_break_the_url_is_named_at_setup(environment, password):
+    from platform_ops.settings import PlatformSetupSettings
+
+    environment.setenv("POSTGRES_PASSWORD", password)
+
+    with pytest.raises(ConfigError, match="POSTGRES_PASSWORD is not valid: .*letters, digits") as caught:
+        load(PlatformSetupSettings)
+    assert password not in str(caught.value), "a secret is never echoed"
+
+
+def test_a_compose_database_password_of_url_safe_characters_is_taken(environment):
+    from platform_ops.settings import PlatformSetupSettings
+
+    environment.setenv("POSTGRES_PASSWORD", "Local-db_pass.1~")
+
+    assert load(PlatformSetupSettings).postgres_password.get_secret_value() == "Local-db_pass.1~"
