@@ -62,12 +62,18 @@ def provision(client: MetabaseClient, dashboard: Dashboard, connection: Connecti
 def _sign_in(client: MetabaseClient, email: str, password: str, result: Provisioned) -> None:
     properties = client.get("/api/session/properties")
     if not properties.get("has-user-setup"):
-        answer = client.post("/api/setup", {
+        try:
+            answer = client.post("/api/setup", {
             "token": properties["setup-token"],
-            "user": {"email": email, "password": password, "first_name": "Payments", "last_name": "Admin",
-                     "site_name": "Payments platform"},
-            "prefs": {"site_name": "Payments platform", "site_locale": "en", "allow_tracking": False},
-        })
+                "user": {"email": email, "password": password, "first_name": "Payments", "last_name": "Admin",
+                         "site_name": "Payments platform"},
+                "prefs": {"site_name": "Payments platform", "site_locale": "en", "allow_tracking": False},
+            })
+        except MetabaseError as e:
+            raise MetabaseError(
+                f"Metabase refused its first-run setup ({e}). If it names the password: METABASE_ADMIN_PASSWORD must "
+                "have a digit and not be one of Metabase's common passwords; choose another in .env."
+            ) from None
         client.session = answer["id"]
         result.changes.append("first-run setup: admin account created")
         return
@@ -91,7 +97,13 @@ def _database(client: MetabaseClient, connection: Connection, result: Provisione
 
 def _wait_for_sync(client: MetabaseClient, database_id: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while client.get(f"/api/database/{database_id}").get("initial_sync_status") != "complete":
+    while (status := client.get(f"/api/database/{database_id}").get("initial_sync_status")) != "complete":
+        if status == "aborted":
+            # Metabase gives up for good (src/metabase/sync/util.clj, set-initial-database-sync-aborted!):
+            # waiting longer changes nothing.
+            raise MetabaseError(
+                f"Metabase could not read the payments database (database {database_id}: initial sync aborted). "
+                "Check METABASE_DB_HOST, METABASE_DB_PORT and METABASE_READER_PASSWORD, and Metabase's log.")
         if time.monotonic() > deadline:
             raise MetabaseError(f"Metabase did not finish syncing database {database_id} within {timeout:.0f} s")
         time.sleep(1)

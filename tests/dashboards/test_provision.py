@@ -2,6 +2,7 @@
 
 import shutil
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -15,17 +16,30 @@ CONNECTION = Connection(host="postgres", port=5432, dbname="payments", user="met
 
 
 @pytest.fixture
-def metabase():
+def serve_stand_in():
+    """serve_stand_in(state) -> its URL; stopped at the end of the test."""
+    servers = []
+
+    def serve(state: MetabaseState) -> str:
+        server = make_server("127.0.0.1", 0, stand_in(state), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def metabase(serve_stand_in):
     state = MetabaseState()
-    server = make_server("127.0.0.1", 0, stand_in(state), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    return state, serve_stand_in(state)
 
 
 def run(url, definitions=DEFINITIONS):
     return provision(MetabaseClient(url), load_dashboard(definitions), CONNECTION, "admin@payments.local",
-                     "a-long-admin-password", sync_timeout=10)
+                     "a-long-admin-password-1", sync_timeout=10)
 
 
 def test_a_first_run_sets_up_metabase_and_builds_the_dashboard(metabase):
@@ -97,3 +111,35 @@ def test_wrong_admin_credentials_are_reported_plainly(metabase):
 
     with pytest.raises(MetabaseError, match="401"):
         provision(MetabaseClient(url), load_dashboard(), CONNECTION, "admin@payments.local", "wrong", 10)
+
+
+@pytest.mark.parametrize("password", ["password1", "no-digit-in-it"])
+def test_an_admin_password_metabase_refuses_is_named(serve_stand_in, password):
+    url = serve_stand_in(MetabaseState())
+
+    with pytest.raises(MetabaseError, match="METABASE_ADMIN_PASSWORD must have a digit and not be one of"):
+        provision(MetabaseClient(url), load_dashboard(), CONNECTION, "admin@payments.local", password, 10)
+
+
+def test_an_aborted_sync_fails_at_once_saying_what_to_check(serve_stand_in):
+    url = serve_stand_in(MetabaseState(sync_outcome="aborted"))
+    started = time.monotonic()
+
+    with pytest.raises(MetabaseError, match="initial sync aborted.*METABASE_DB_HOST"):
+        provision(MetabaseClient(url), load_dashboard(), CONNECTION, "admin@payments.local",
+                  "a-long-admin-password-1", sync_timeout=600)
+    assert time.monotonic() - started < 60, "not the whole sync timeout"
+
+
+def test_the_settings_refuse_an_admin_password_without_a_digit(monkeypatch, tmp_path):
+    from dashboards.settings import MetabaseSettings
+    from payments_core.errors import ConfigError
+    from payments_core.settings import load
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("METABASE_ADMIN_EMAIL", "admin@payments.local")
+    monkeypatch.setenv("METABASE_READER_PASSWORD", "reader-password")
+    monkeypatch.setenv("METABASE_ADMIN_PASSWORD", "no-digit-in-it")
+
+    with pytest.raises(ConfigError, match="METABASE_ADMIN_PASSWORD is not valid: .*Metabase needs a digit"):
+        load(MetabaseSettings)

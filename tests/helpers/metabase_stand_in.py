@@ -7,9 +7,13 @@ import uuid
 
 from flask import Flask, abort, jsonify, request
 
+# A few of the passwords Metabase refuses as common (resources/common_passwords.txt, used by
+# src/metabase/util/password.clj `is-uncommon?`), enough for the tests.
+COMMON_PASSWORDS = {"password1", "abc123", "qwerty123", "letmein1"}
+
 
 class MetabaseState:
-    def __init__(self, syncs_before_complete: int = 2):
+    def __init__(self, syncs_before_complete: int = 2, sync_outcome: str = "complete"):
         self.setup_token: str | None = str(uuid.uuid4())
         self.admin: dict | None = None
         self.sessions: set[str] = set()
@@ -19,6 +23,7 @@ class MetabaseState:
         self.cards: dict[int, dict] = {}
         self.dashboards: dict[int, dict] = {}
         self.syncs_before_complete = syncs_before_complete
+        self.sync_outcome = sync_outcome  # "complete", or "aborted" as Metabase marks a sync it gave up
         self.writes: list[str] = []  # "POST /api/card", … (logins are not writes)
 
 
@@ -45,6 +50,10 @@ def stand_in(state: MetabaseState) -> Flask:
         body = request.get_json()
         if state.setup_token is None or body.get("token") != state.setup_token:
             abort(403)  # the token works once
+        # src/metabase/util/password.clj `is-valid?`, complexity :normal: 6 characters, a digit, not common.
+        password = body["user"]["password"]
+        if len(password) < 6 or not any(c.isdigit() for c in password) or password.lower() in COMMON_PASSWORDS:
+            return {"errors": {"password": "password is too common."}}, 400
         state.setup_token = None
         state.admin = body["user"]
         session = str(uuid.uuid4())
@@ -81,7 +90,7 @@ def stand_in(state: MetabaseState) -> Flask:
         database = state.databases.get(database_id) or abort(404)
         database["polls"] += 1
         if database["polls"] > state.syncs_before_complete:
-            database["initial_sync_status"] = "complete"
+            database["initial_sync_status"] = state.sync_outcome
         return database
 
     @app.get("/api/collection")
