@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .metabase_api import MetabaseClient, MetabaseError
 from .questions import Dashboard, Question
 
-__all__ = ["Connection", "Provisioned", "provision"]
+__all__ = ["Connection", "Provisioned", "dashboard_parameter", "provision"]
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,7 @@ def _dashboard(client: MetabaseClient, dashboard: Dashboard, result: Provisioned
                                                       "description": dashboard.description})["id"]
         result.changes.append(f"dashboard {dashboard.name!r} created")
     current = client.get(f"/api/dashboard/{dashboard_id}")
-    parameters = [{"id": f["slug"], "name": f["name"], "slug": f["slug"], "type": f["type"],
-                   "sectionId": f["type"].split("/")[0]} for f in dashboard.filters]
+    parameters = [dashboard_parameter(f) for f in dashboard.filters]
     kept = {dc["card_id"]: dc["id"] for dc in current.get("dashcards", [])}
     dashcards = []
     for n, card in enumerate(dashboard.cards, start=1):
@@ -167,6 +166,17 @@ def _dashboard(client: MetabaseClient, dashboard: Dashboard, result: Provisioned
         client.put(f"/api/dashboard/{dashboard_id}", {"dashcards": dashcards, "parameters": parameters})
         result.changes.append(f"dashboard {dashboard.name!r} layout updated")
     return dashboard_id
+
+
+def dashboard_parameter(spec: dict) -> dict:
+    """A filter of dashboard.yaml as Metabase's dashboard parameter. A text filter is single-value: Metabase makes
+    `string/=` filters multi-select unless told, and two values given to a question's text variable render as
+    `status = ?, ?`, an SQL error on every card wired to it."""
+    parameter = {"id": spec["slug"], "name": spec["name"], "slug": spec["slug"], "type": spec["type"],
+                 "sectionId": spec["type"].split("/")[0]}
+    if spec["type"].startswith("string/"):
+        parameter["isMultiSelect"] = False
+    return parameter
 
 
 def _layout(dashcards: list[dict]) -> list[tuple]:

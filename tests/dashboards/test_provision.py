@@ -143,3 +143,20 @@ def test_the_settings_refuse_an_admin_password_without_a_digit(monkeypatch, tmp_
 
     with pytest.raises(ConfigError, match="METABASE_ADMIN_PASSWORD is not valid: .*Metabase needs a digit"):
         load(MetabaseSettings)
+
+
+def test_text_filters_are_single_value_on_the_dashboard_and_stay_so(metabase):
+    state, url = metabase
+    run(url)
+
+    [dashboard] = state.dashboards.values()
+    by_slug = {p["slug"]: p for p in dashboard["parameters"]}
+    for slug in ("username", "currency", "status"):
+        assert by_slug[slug]["type"] == "string/=" and by_slug[slug]["isMultiSelect"] is False, slug
+    assert "isMultiSelect" not in by_slug["date_from"]
+    by_slug["status"]["isMultiSelect"] = True  # as if someone ticked "multiple values" by hand
+    state.writes.clear()
+    run(url)
+    assert state.writes == ["PUT /api/dashboard/<int:dashboard_id>"], "put back to single-value"
+    [dashboard] = state.dashboards.values()
+    assert {p["slug"]: p for p in dashboard["parameters"]}["status"]["isMultiSelect"] is False
