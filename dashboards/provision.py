@@ -151,6 +151,10 @@ def _dashboard(client: MetabaseClient, dashboard: Dashboard, result: Provisioned
     current = client.get(f"/api/dashboard/{dashboard_id}")
     parameters = [dashboard_parameter(f) for f in dashboard.filters]
     kept = {dc["card_id"]: dc["id"] for dc in current.get("dashcards", [])}
+    # A tab added by hand: once a dashboard has tabs, each dashcard names its tab. Ours go on the first one, and
+    # the tabs are sent back as they are.
+    tabs = current.get("tabs") or []
+    first_tab = tabs[0]["id"] if tabs else None
     dashcards = []
     for n, card in enumerate(dashboard.cards, start=1):
         question = dashboard.questions[card["question"]]
@@ -158,12 +162,16 @@ def _dashboard(client: MetabaseClient, dashboard: Dashboard, result: Provisioned
         dashcards.append({
             "id": kept.get(card_id, -n), "card_id": card_id,
             "row": card["row"], "col": card["col"], "size_x": card["size_x"], "size_y": card["size_y"],
+            "dashboard_tab_id": first_tab,
             "parameter_mappings": [{"parameter_id": tag, "card_id": card_id,
                                     "target": ["variable", ["template-tag", tag]]} for tag in question.tags],
         })
     if _layout(current.get("dashcards", [])) != _layout(dashcards) or current.get("parameters") != parameters:
         # Since Metabase 0.48 the whole layout is one PUT: a dashcard missing from the list is deleted.
-        client.put(f"/api/dashboard/{dashboard_id}", {"dashcards": dashcards, "parameters": parameters})
+        body = {"dashcards": dashcards, "parameters": parameters}
+        if tabs:
+            body["tabs"] = [{"id": tab["id"], "name": tab["name"]} for tab in tabs]
+        client.put(f"/api/dashboard/{dashboard_id}", body)
         result.changes.append(f"dashboard {dashboard.name!r} layout updated")
     return dashboard_id
 
@@ -181,7 +189,7 @@ def dashboard_parameter(spec: dict) -> dict:
 
 def _layout(dashcards: list[dict]) -> list[tuple]:
     """What the provisioning sets on each dashcard, comparable whatever else Metabase adds or however it orders."""
-    keys = ("card_id", "row", "col", "size_x", "size_y")
+    keys = ("card_id", "row", "col", "size_x", "size_y", "dashboard_tab_id")
     return sorted(
         (*(dc.get(k) for k in keys),
          tuple(sorted((m.get("parameter_id"), m.get("card_id"), repr(m.get("target")))

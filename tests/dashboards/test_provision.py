@@ -160,3 +160,20 @@ def test_text_filters_are_single_value_on_the_dashboard_and_stay_so(metabase):
     assert state.writes == ["PUT /api/dashboard/<int:dashboard_id>"], "put back to single-value"
     [dashboard] = state.dashboards.values()
     assert {p["slug"]: p for p in dashboard["parameters"]}["status"]["isMultiSelect"] is False
+
+
+def test_a_tab_added_by_hand_keeps_the_next_run_working(metabase):
+    state, url = metabase
+    run(url)
+    [dashboard] = state.dashboards.values()
+    dashboard["tabs"] = [{"id": 901, "name": "Overview"}, {"id": 902, "name": "Notes"}]
+    for dashcard in dashboard["dashcards"]:
+        dashcard["dashboard_tab_id"] = 901
+    cards = len(dashboard["dashcards"])
+    dashboard["dashcards"].pop()  # and a card taken off by mistake, so that the run must write
+
+    run(url)
+
+    assert len(dashboard["dashcards"]) == cards
+    assert {dc["dashboard_tab_id"] for dc in dashboard["dashcards"]} == {901}
+    assert [tab["id"] for tab in dashboard["tabs"]] == [901, 902]
