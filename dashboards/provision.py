@@ -80,16 +80,23 @@ def _sign_in(client: MetabaseClient, email: str, password: str, result: Provisio
     client.session = client.post("/api/session", {"username": email, "password": password})["id"]
 
 
+def _details(connection: Connection) -> dict:
+    return {"host": connection.host, "port": connection.port, "dbname": connection.dbname,
+            "user": connection.user, "password": connection.password, "ssl": False}
+
+
 def _database(client: MetabaseClient, connection: Connection, result: Provisioned) -> int:
     databases = client.get("/api/database")
     databases = databases["data"] if isinstance(databases, dict) else databases
     for database in databases:
         if database["name"] == connection.display_name:
+            # Sent on every run: Metabase never shows the stored password back, so a changed
+            # METABASE_READER_PASSWORD (the role was just given it) cannot be noticed, only written.
+            client.put(f"/api/database/{database['id']}", {"details": _details(connection)})
             return database["id"]
     created = client.post("/api/database", {
         "engine": "postgres", "name": connection.display_name, "is_full_sync": True,
-        "details": {"host": connection.host, "port": connection.port, "dbname": connection.dbname,
-                    "user": connection.user, "password": connection.password, "ssl": False},
+        "details": _details(connection),
     })
     result.changes.append(f"database {connection.display_name!r} added")
     return created["id"]

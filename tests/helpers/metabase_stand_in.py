@@ -93,6 +93,14 @@ def stand_in(state: MetabaseState) -> Flask:
             database["initial_sync_status"] = state.sync_outcome
         return database
 
+    @app.put("/api/database/<int:database_id>")
+    def update_database(database_id):
+        signed_in()
+        database = state.databases.get(database_id) or abort(404)
+        wrote()
+        database["details"].update(request.get_json().get("details") or {})
+        return database
+
     @app.get("/api/collection")
     def collections():
         signed_in()
