@@ -176,3 +176,30 @@ def test_servers_restart_check_health_over_tcp_and_metabase_has_time_for_a_first
     assert metabase["environment"]["MB_ENCRYPTION_SECRET_KEY"].startswith("${MB_ENCRYPTION_SECRET_KEY:?")
     assert metabase["environment"]["MB_ANON_TRACKING_ENABLED"] == "false"
     assert all(s.get("init") for s in services.values() if s.get("image") == "payments-platform:local")
+
+
+# The Compose Specification's JSON schema as Debian's docker-compose package ships it (1.29: the specification of
+# 2021, draft 2019-09); `make test` installs the package.
+COMPOSE_SPEC = Path("/usr/lib/python3/dist-packages/compose/config/compose_spec.json")
+
+
+def spec_errors(document: dict) -> list[str]:
+    import json
+
+    import jsonschema
+
+    assert COMPOSE_SPEC.exists(), "the Compose Specification's schema comes with Debian's docker-compose package"
+    schema = json.loads(COMPOSE_SPEC.read_text())
+    errors = jsonschema.Draft7Validator(schema).iter_errors(document)
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors]
+
+
+def test_the_compose_file_follows_the_compose_specifications_schema():
+    assert spec_errors(yaml.safe_load(COMPOSE.read_text())) == []
+
+
+def test_the_schema_would_catch_a_misspelt_key():
+    document = yaml.safe_load(COMPOSE.read_text())
+    document["services"]["kafka"]["healthcheck"]["start_perod"] = "15s"
+
+    assert any("start_perod" in error for error in spec_errors(document))
