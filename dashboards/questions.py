@@ -14,9 +14,11 @@ from pathlib import Path
 import yaml
 from sqlalchemy import TextClause, text
 
+from payments_core.resources import data_path
+
 __all__ = ["DEFINITIONS", "Dashboard", "Question", "load_dashboard", "load_question", "render"]
 
-DEFINITIONS = Path(__file__).resolve().parents[1] / "metabase"
+DEFINITIONS = data_path("metabase")
 _TAG = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
 

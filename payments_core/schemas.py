@@ -8,10 +8,11 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from payments_core.contract import ImportRowEvent, PaymentEvent
+from payments_core.resources import data_path
 
 __all__ = ["SCHEMA_DIR", "TOPIC_MODELS", "render", "schema_path"]
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_DIR = data_path("schemas")
 
 # Keyed by the default topic name: the file name people look for.
 TOPIC_MODELS: dict[str, type[BaseModel]] = {

@@ -203,3 +203,13 @@ def test_the_schema_would_catch_a_misspelt_key():
     document["services"]["kafka"]["healthcheck"]["start_perod"] = "15s"
 
     assert any("start_perod" in error for error in spec_errors(document))
+
+
+def test_the_image_is_built_in_two_stages_and_runs_without_uv_or_the_sources():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    build, final = dockerfile.split("\nFROM ", 2)[1:]
+
+    assert "uv sync --frozen --no-dev --no-editable" in build, "the project installed with its data files"
+    assert "COPY --from=build /opt/venv /opt/venv" in final
+    assert "uv" not in final.replace("/opt/venv", "").split(), "no uv in the final image"
+    assert "COPY . ." not in final, "no sources in the final image"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
 
 from payments_core.errors import DatabaseUnavailable
+from payments_core.resources import data_path
 
 from .. import spool, too_large_message
 from ..archive import ArchiveError
@@ -15,7 +14,7 @@ from ..reading import REQUIRED, FileProblem
 
 bp = Blueprint("upload", __name__)
 
-SAMPLE = Path(__file__).resolve().parents[2] / "csvs" / "suspicious_duplicated_transactions.csv"
+SAMPLE = data_path("csvs") / "suspicious_duplicated_transactions.csv"
 
 
 def _wants_json() -> bool:

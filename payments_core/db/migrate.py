@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 
+from payments_core.resources import data_path
+
 __all__ = ["alembic_config", "downgrade", "upgrade"]
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 def alembic_config(database_url: str) -> Config:
     """Alembic's configuration for the project's migrations, pointed at `database_url`."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = Config(str(data_path("alembic.ini")))
     config.attributes["database_url"] = str(database_url)
     config.attributes["configure_logging"] = False
     return config

@@ -1,0 +1,43 @@
+"""The data files are found through the installed package: a wheel installed without the checkout (an image, a
+non-editable install) has its migrations, questions, schemas and sample files."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+UV = ROOT / ".tools" / "bin" / "uv"
+
+CHECK = """
+import sys
+from alembic.script import ScriptDirectory
+from csv_importer.views.upload import SAMPLE
+from dashboards.questions import load_dashboard
+from payments_core.db.migrate import alembic_config
+from payments_core.resources import data_path
+from payments_core.schemas import TOPIC_MODELS, render, schema_path
+
+installed = sys.argv[1]
+for name in ("alembic.ini", "migrations", "metabase", "schemas", "csvs"):
+    assert str(data_path(name)).startswith(installed), (name, data_path(name))
+assert len(load_dashboard().questions) == 11
+assert ScriptDirectory.from_config(alembic_config("postgresql://x@y/z")).get_current_head() is not None
+assert all(schema_path(topic).read_text() == render(topic) for topic in TOPIC_MODELS)
+assert SAMPLE.exists() and str(SAMPLE).startswith(installed)
+print("ok")
+"""
+
+
+def test_a_wheel_without_the_checkout_finds_every_data_file(tmp_path):
+    subprocess.run([str(UV), "build", "--wheel", "-q", "-o", str(tmp_path / "dist")], cwd=ROOT, check=True,
+                   timeout=300)
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    installed = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(installed)
+
+    # The wheel's packages come first on the path; the test's environment gives the third-party packages.
+    result = subprocess.run([sys.executable, "-c", CHECK, str(installed)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120, env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"})
+
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
