@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from ingestion_service.records import Row
 from ingestion_service.service import IngestionService
 from ingestion_service.settings import IngestionSettings
-from ingestion_service.sink import COPY_INTO_STAGING
+from ingestion_service.sink import copy_into
 from payments_core.db.connect import make_engine
 from payments_core.db.seed import seed_users
 from payments_core.kafka import ensure_topics
@@ -154,7 +154,7 @@ def copy_rate(database_url: str, rows: list[Row]) -> float:
     try:
         with connection.cursor() as cursor:
             start = time.perf_counter()
-            cursor.copy_expert(COPY_INTO_STAGING.replace("incoming_transactions", "transactions"), io.StringIO(data))
+            cursor.copy_expert(copy_into("transactions"), io.StringIO(data))
             connection.commit()
             return len(rows) / (time.perf_counter() - start)
     finally:

@@ -38,7 +38,12 @@ CREATE TEMPORARY TABLE IF NOT EXISTS incoming_transactions
 _COLUMNS = sql.SQL(", ").join(map(sql.Identifier, TRANSACTION_COLUMNS))
 _UPDATED = [c for c in TRANSACTION_COLUMNS if c != "transaction_id"]
 
-COPY_INTO_STAGING = sql.SQL("COPY incoming_transactions ({}) FROM STDIN").format(_COLUMNS)
+def copy_into(table: str) -> sql.Composed:
+    """COPY of the written columns into `table` (the staging table; the benchmark's plain COPY)."""
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), _COLUMNS)
+
+
+COPY_INTO_STAGING = copy_into("incoming_transactions")
 
 # Every column but the key takes the new version's value; an update that would change nothing is skipped, so a
 # redelivered message leaves the row, and its modified_at, as they were.
