@@ -70,7 +70,7 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
             message = too_large_message(settings)
         # Keep what the error says in its headers: `Allow` on a 405.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-        if request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With"):
+        if auth.wants_json():
             return jsonify(error=message), error.code, headers
         return render_template("error.html", message=message, code=error.code), error.code, headers
 

@@ -89,15 +89,19 @@ def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
     own_id = at.get("transaction_id")
     rows_read = malformed = suspicious = content_sum = 0
     previous, key, first_id, tag = None, "", 0, 0
+
+    def repeat(line: int, first: int) -> None:
+        kinds[line] |= REPEAT
+        kinds[first] |= REPEATED
+        marked.repeat_lines.append(line)
+        marked.repeat_of.append(first)
+
     for line, _, raw, well_formed in records(layout, marked.lines):
         rows_read += 1
         if raw == previous:  # a row repeated on the next line, as in a file of a million identical rows
             first, first_tag = seen(first_id, line, tag)
             if first != line and first_tag == tag:
-                kinds[line] |= REPEAT
-                kinds[first] |= REPEATED
-                marked.repeat_lines.append(line)
-                marked.repeat_of.append(first)
+                repeat(line, first)
                 continue
         previous = None
         fields = list(map(str.strip, raw))
@@ -128,10 +132,7 @@ def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
             if first == line:
                 occurrences[first_id] = occurrence
         if first != line:
-            kinds[line] |= REPEAT
-            kinds[first] |= REPEATED
-            marked.repeat_lines.append(line)
-            marked.repeat_of.append(first)
+            repeat(line, first)
             continue
         row_id = _own_id(given) if given else first_id if occurrence == 1 else derived_id(key, occurrence)
         ids += row_id.to_bytes(16)

@@ -25,7 +25,7 @@ SOURCE_MANUAL = b"manual"
 # The columns of an import file, in the order the importer writes and the sample files have them.
 CSV_COLUMNS = tuple(ImportRow.model_fields)
 
-_JSON_NUMBERS = {"amount", "currency_code", "line_number"}
+_JSON_NUMBERS = {"amount", "currency_code"}
 
 
 def _template(fields: Sequence[str]) -> str:

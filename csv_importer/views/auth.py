@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, re
 from .. import accounts
 from ..throttle import Throttle
 
-__all__ = ["bp", "init_app"]
+__all__ = ["bp", "init_app", "wants_json"]
 
 bp = Blueprint("auth", __name__)
 
@@ -66,7 +66,8 @@ def logout():
     return redirect(url_for("auth.login"), code=303)
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether the request comes from a script (it asks for JSON, or says who sent it) rather than a page."""
     return request.headers.get("X-Requested-With") is not None or request.accept_mimetypes.best == "application/json"
 
 
@@ -75,7 +76,7 @@ def _signed_out(message: str | None = None):
     the browser makes on its own (a favicon) does not take the login form's CSRF token away."""
     if "account_id" in session:
         session.clear()
-    if _wants_json():
+    if wants_json():
         return jsonify(error=message or "Sign in first."), 401
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")), code=303)
 
