@@ -17,8 +17,9 @@ __all__ = ["Connection", "Provisioned", "dashboard_parameter", "provision"]
 
 log = logging.getLogger(__name__)
 
-# Each filter's template-tag type for the questions' SQL.
-TAG_TYPES = {"date_from": "date", "date_to": "date", "username": "text", "currency": "text", "status": "text"}
+# The template-tag type a question's `{{variable}}` takes from the dashboard filter of its name: the raw-value tag
+# type that Metabase lets each parameter type fill (`:allowed-for` in src/metabase/lib/schema/parameter.cljc).
+TAG_TYPE_OF_FILTER = {"date/single": "date", "string/=": "text", "number/=": "number"}
 TAG_NAMESPACE = uuid.UUID("0f5e7a3c-3b1d-4c55-9a0e-7d7a1b2c3d4e")
 
 
@@ -45,6 +46,7 @@ class Provisioned:
 
 def provision(client: MetabaseClient, dashboard: Dashboard, connection: Connection, admin_email: str,
               admin_password: str, sync_timeout: float = 600.0) -> Provisioned:
+    tag_types = _tag_types(dashboard)
     result = Provisioned()
     _sign_in(client, admin_email, admin_password, result)
     result.database_id = _database(client, connection, result)
@@ -54,7 +56,7 @@ def provision(client: MetabaseClient, dashboard: Dashboard, connection: Connecti
     items = items["data"] if isinstance(items, dict) else items
     existing = {(item["model"], item["name"]): item["id"] for item in items}
     for name, question in dashboard.questions.items():
-        result.cards[name] = _card(client, question, result, existing.get(("card", question.title)))
+        result.cards[name] = _card(client, question, tag_types, result, existing.get(("card", question.title)))
     result.dashboard_id = _dashboard(client, dashboard, result, existing.get(("dashboard", dashboard.name)))
     return result
 
@@ -124,10 +126,21 @@ def _collection(client: MetabaseClient, name: str, result: Provisioned) -> int:
     return client.post("/api/collection", {"name": name, "color": "#509EE3"})["id"]
 
 
-def card_payload(question: Question, database_id: int, collection_id: int) -> dict:
+def _tag_types(dashboard: Dashboard) -> dict[str, str]:
+    """Each filter's template-tag type; refuses, before anything is sent, a filter type no variable can take."""
+    types = {}
+    for spec in dashboard.filters:
+        if spec["type"] not in TAG_TYPE_OF_FILTER:
+            raise MetabaseError(f"dashboard.yaml: filter {spec['slug']!r} has type {spec['type']!r}; a question's "
+                                f"variable can take only {', '.join(TAG_TYPE_OF_FILTER)}")
+        types[spec["slug"]] = TAG_TYPE_OF_FILTER[spec["type"]]
+    return types
+
+
+def card_payload(question: Question, tag_types: dict[str, str], database_id: int, collection_id: int) -> dict:
     tags = {
         tag: {"id": str(uuid.uuid5(TAG_NAMESPACE, f"{question.name}/{tag}")), "name": tag,
-              "display-name": tag.replace("_", " ").capitalize(), "type": TAG_TYPES[tag]}
+              "display-name": tag.replace("_", " ").capitalize(), "type": tag_types[tag]}
         for tag in question.tags
     }
     return {
@@ -138,8 +151,9 @@ def card_payload(question: Question, database_id: int, collection_id: int) -> di
     }
 
 
-def _card(client: MetabaseClient, question: Question, result: Provisioned, card_id: int | None) -> int:
-    wanted = card_payload(question, result.database_id, result.collection_id)
+def _card(client: MetabaseClient, question: Question, tag_types: dict[str, str], result: Provisioned,
+          card_id: int | None) -> int:
+    wanted = card_payload(question, tag_types, result.database_id, result.collection_id)
     if card_id is None:
         result.changes.append(f"question {question.title!r} created")
         return client.post("/api/card", wanted)["id"]

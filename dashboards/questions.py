@@ -58,8 +58,10 @@ def load_question(name: str, folder: Path = DEFINITIONS) -> Question:
 
 
 def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
-    """The dashboard file and every question it places; raises ValueError naming a card without its files."""
+    """The dashboard file and every question it places; raises ValueError naming a card without its files, or a
+    question's `{{variable}}` that no filter of the dashboard sets."""
     spec = yaml.safe_load((folder / "dashboard.yaml").read_text())
+    filters = {f["slug"] for f in spec["filters"]}
     questions = {}
     for card in spec["cards"]:
         name = card["question"]
@@ -67,6 +69,8 @@ def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
             questions[name] = load_question(name, folder)
         except ValueError:
             raise ValueError(f"dashboard.yaml places {name!r}, but questions/{name}.sql or .yaml is missing") from None
+        if unset := [tag for tag in questions[name].tags if tag not in filters]:
+            raise ValueError(f"questions/{name}.sql uses {{{{{unset[0]}}}}}, which no filter of dashboard.yaml sets")
     return Dashboard(name=spec["name"], collection=spec["collection"], description=spec.get("description", ""),
                      filters=spec["filters"], cards=spec["cards"], questions=questions)
 

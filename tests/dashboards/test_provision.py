@@ -7,10 +7,12 @@ import time
 import pytest
 from werkzeug.serving import make_server
 
+from dashboards import provision as provision_module
 from dashboards.metabase_api import MetabaseClient, MetabaseError
 from dashboards.provision import Connection, provision
 from dashboards.questions import DEFINITIONS, load_dashboard
-from tests.helpers.metabase_stand_in import MetabaseState, stand_in
+from tests.helpers.known_data import ALICE, BOB
+from tests.helpers.metabase_stand_in import MetabaseState, is_multi_select, stand_in
 
 CONNECTION = Connection(host="postgres", port=5432, dbname="payments", user="metabase_reader", password="reader")
 
@@ -188,3 +190,93 @@ def test_a_tab_added_by_hand_keeps_the_next_run_working(metabase):
     assert len(dashboard["dashcards"]) == cards
     assert {dc["dashboard_tab_id"] for dc in dashboard["dashcards"]} == {901}
     assert [tab["id"] for tab in dashboard["tabs"]] == [901, 902]
+
+
+# What a person picks in each filter of Metabase's dashboard: two values where the filter lets them.
+PICKS = {"date_from": ["2025-07-01"], "date_to": ["2025-07-03"], "username": [ALICE.username, BOB.username],
+         "currency": ["USD", "EUR"], "status": ["completed", "pending"]}
+
+
+def run_dashcard(url, state, dashcard, **picked):
+    """The dashcard's question with these filters set as Metabase's dashboard sets them: a text filter's value is a
+    list, of one value unless the filter allows several; a date filter's value is the date."""
+    client = MetabaseClient(url)
+    client.session = next(iter(state.sessions))
+    [dashboard] = state.dashboards.values()
+    by_slug = {p["slug"]: p for p in dashboard["parameters"]}
+    parameters = []
+    for slug, values in picked.items():
+        parameter = by_slug[slug]
+        if parameter["type"].startswith("string/"):
+            value = values if is_multi_select(parameter) else values[:1]
+        else:
+            value = values[0]
+        parameters.append({"id": parameter["id"], "type": parameter["type"], "value": value})
+    return client.post(f"/api/dashboard/{dashboard['id']}/dashcard/{dashcard['id']}/card/{dashcard['card_id']}"
+                       "/query", {"parameters": parameters})
+
+
+@pytest.fixture
+def metabase_on_known_data(serve_stand_in, known, database_url):
+    state = MetabaseState(database_url=database_url)
+    url = serve_stand_in(state)
+    run(url)
+    return state, url
+
+
+def test_every_card_runs_with_every_filter_a_person_can_set(metabase_on_known_data):
+    state, url = metabase_on_known_data
+    [dashboard] = state.dashboards.values()
+
+    for dashcard in dashboard["dashcards"]:
+        mapped = [m["parameter_id"] for m in dashcard["parameter_mappings"]]
+        for picked in [{}, *({slug: PICKS[slug]} for slug in mapped), {slug: PICKS[slug] for slug in mapped}]:
+            answer = run_dashcard(url, state, dashcard, **picked)
+            assert answer["status"] == "completed", (state.cards[dashcard["card_id"]]["name"], picked, answer)
+
+    count = next(dc for dc in dashboard["dashcards"] if state.cards[dc["card_id"]]["name"] == "Transactions")
+    assert run_dashcard(url, state, count, **PICKS)["data"]["rows"] == [["1"]], "the values reached the SQL"
+
+
+def test_a_text_filter_left_multi_select_breaks_its_cards_with_two_values(metabase_on_known_data):
+    """What the provisioning prevents: Metabase's default for a text filter lets a person pick two statuses, and
+    `status = {{status}}` then renders as `status = ?, ?`."""
+    state, url = metabase_on_known_data
+    [dashboard] = state.dashboards.values()
+    next(p for p in dashboard["parameters"] if p["slug"] == "status")["isMultiSelect"] = True
+    status_split = next(dc for dc in dashboard["dashcards"] if state.cards[dc["card_id"]]["name"] == "Status split")
+
+    answer = run_dashcard(url, state, status_split, status=PICKS["status"])
+
+    assert answer["status"] == "failed" and "syntax error" in answer["error"]
+
+
+def test_a_filter_type_no_question_variable_can_take_is_refused_before_metabase_is_touched(metabase, tmp_path):
+    state, url = metabase
+    definitions = tmp_path / "metabase"
+    shutil.copytree(DEFINITIONS, definitions)
+    layout = definitions / "dashboard.yaml"
+    layout.write_text(layout.read_text().replace("{slug: status, name: Status, type: string/=}",
+                                                 "{slug: status, name: Status, type: string/contains}"))
+
+    with pytest.raises(MetabaseError, match="filter 'status' has type 'string/contains'"):
+        run(url, definitions)
+    assert state.writes == []
+
+
+def test_a_question_variable_without_a_filter_is_named(tmp_path):
+    definitions = tmp_path / "metabase"
+    shutil.copytree(DEFINITIONS, definitions)
+    sql = definitions / "questions" / "status_split.sql"
+    sql.write_text(sql.read_text().replace("[[AND status = {{status}}]]", "[[AND status = {{state}}]]"))
+
+    with pytest.raises(ValueError, match=r"questions/status_split.sql uses \{\{state\}\}, which no filter"):
+        load_dashboard(definitions)
+
+
+def test_a_template_tag_type_metabase_does_not_know_is_refused_by_name(metabase, monkeypatch):
+    state, url = metabase
+    monkeypatch.setitem(provision_module.TAG_TYPE_OF_FILTER, "string/=", "string")
+
+    with pytest.raises(MetabaseError, match="400 to POST /api/card: .*template tag '(username|currency|status)'"):
+        run(url)
