@@ -31,6 +31,7 @@ from .records import Refusal, Source
 from .resolve import Resolver
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
+from .totals import TotalsRefresher
 
 __all__ = ["Batch", "IngestionService"]
 
@@ -89,6 +90,7 @@ class IngestionService:
         self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
         self.parser = Parser(settings)  # on the reader thread
         self.sink = PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold))
+        self.totals = TotalsRefresher(settings.database_url, settings.totals_refresh_seconds)
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
         session_ms = settings.ingestion_session_timeout_ms
         self.consumer = Consumer({
@@ -120,6 +122,7 @@ class IngestionService:
     def run(self, stop: threading.Event) -> None:
         """Consume until `stop` is set; then finish the batches in hand, commit, and leave the group."""
         self._subscribe()
+        self.totals.start()
         self.metrics.started = True
         backoff = Backoff()
         log.info("consuming topics=%s group=%s", ",".join(self.topics), self.settings.ingestion_group_id)
@@ -132,6 +135,7 @@ class IngestionService:
             self.consumer.close()
             self.writer.shutdown(wait=True)
             self.sink.close()
+            self.totals.stop()
             log.info("stopped")
 
     def _subscribe(self) -> None:

@@ -18,3 +18,5 @@ class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServiceP
     ingestion_session_timeout_ms: int = Field(10_000, ge=1000, le=300_000)
     # /health answers 503 when messages wait and nothing has been committed for this long.
     ingestion_stall_seconds: int = Field(60, ge=5, le=3600)
+    # How often the dashboards' totals catch up with the payments written (the longest a dashboard lags).
+    totals_refresh_seconds: float = Field(2.0, gt=0, le=3600)

@@ -1,12 +1,36 @@
 -- The ten largest receivers, per currency.
-SELECT receiver_username AS username, currency, count(*) AS transactions, sum(amount) AS received
-FROM bi_transactions
-WHERE 1 = 1
-  [[AND day >= {{date_from}}]]
-  [[AND day <= {{date_to}}]]
-  [[AND (sender_username = {{username}} OR receiver_username = {{username}})]]
-  [[AND currency = {{currency}}]]
-  [[AND status = {{status}}]]
-GROUP BY receiver_username, currency
+-- Without a username, from the users' totals: whole months inside the dates from the monthly totals, and the days
+-- of the months the dates cut from the daily totals. With a username, from that user's payments.
+SELECT u.username, c.alpha_code AS currency, sum(parts.transactions) AS transactions, sum(parts.volume) AS received
+FROM (
+  SELECT user_id, currency_code, status, received AS transactions, received_volume AS volume
+  FROM user_monthly_totals
+  WHERE received > 0
+    [[AND {{username}} IS NULL]]
+    [[AND month >= {{date_from}}]]
+    [[AND (month + interval '1 month - 1 day')::date <= {{date_to}}]]
+  UNION ALL
+  SELECT user_id, currency_code, status, received, received_volume
+  FROM user_daily_totals
+  WHERE (false
+         [[OR date_trunc('month', day)::date < {{date_from}}]]
+         [[OR (date_trunc('month', day) + interval '1 month - 1 day')::date > {{date_to}}]])
+    AND received > 0
+    [[AND {{username}} IS NULL]]
+    [[AND day >= {{date_from}}]]
+    [[AND day <= {{date_to}}]]
+  UNION ALL
+  SELECT receiver_id, currency_code, status, 1, amount
+  FROM user_payments
+  WHERE false [[OR user_id = (SELECT user_id FROM users WHERE username = {{username}})]]
+    [[AND day >= {{date_from}}]]
+    [[AND day <= {{date_to}}]]
+) AS parts
+JOIN users u ON u.user_id = parts.user_id
+JOIN currencies c ON c.numeric_code = parts.currency_code
+WHERE true
+  [[AND parts.currency_code = (SELECT numeric_code FROM currencies WHERE alpha_code = {{currency}})]]
+  [[AND parts.status = {{status}}]]
+GROUP BY u.username, c.alpha_code
 ORDER BY received DESC, username
 LIMIT 10

@@ -1,9 +1,18 @@
 -- How many transactions match the filters.
-SELECT count(*) AS transactions
-FROM bi_transactions
-WHERE 1 = 1
+SELECT coalesce(sum(transactions), 0) AS transactions
+FROM (
+  -- Without a username: the daily totals.
+  SELECT day, currency_code, status, transactions, volume, suspicious
+  FROM daily_totals
+  WHERE true [[AND {{username}} IS NULL]]
+  UNION ALL
+  -- With a username: that user's payments, sent and received, from their indexes.
+  SELECT day, currency_code, status, 1, amount, is_suspicious::int
+  FROM user_payments
+  WHERE false [[OR user_id = (SELECT user_id FROM users WHERE username = {{username}})]]
+) AS slices
+WHERE true
   [[AND day >= {{date_from}}]]
   [[AND day <= {{date_to}}]]
-  [[AND (sender_username = {{username}} OR receiver_username = {{username}})]]
-  [[AND currency = {{currency}}]]
+  [[AND currency_code = (SELECT numeric_code FROM currencies WHERE alpha_code = {{currency}})]]
   [[AND status = {{status}}]]

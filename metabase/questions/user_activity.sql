@@ -1,5 +1,8 @@
 -- One user's payments sent and received, per currency (the built-in dashboard's user page; not on the dashboard).
-SELECT currency, sent_count, sent_amount, received_count, received_amount
-FROM bi_user_activity
-WHERE username = {{username}}
+SELECT c.alpha_code AS currency, sum(m.sent) AS sent_count, sum(m.sent_volume) AS sent_amount,
+       sum(m.received) AS received_count, sum(m.received_volume) AS received_amount
+FROM user_monthly_totals m
+JOIN currencies c ON c.numeric_code = m.currency_code
+WHERE m.user_id = (SELECT user_id FROM users WHERE username = {{username}})
+GROUP BY c.alpha_code
 ORDER BY currency

@@ -6,13 +6,14 @@ Indexes are only those a query needs: every index is written on every upsert and
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -128,6 +129,17 @@ class Transaction(Base):
         ),
         # The importer's status page counts an import's rows.
         Index("ix_transactions_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
+        # The totals' refresh reads a day's rows (migration 0007).
+        Index("ix_transactions_transaction_date", "transaction_date"),
+        # The latest suspicious payments, newest first (migration 0009).
+        Index("ix_transactions_suspicious", "transaction_date", "transaction_id",
+              postgresql_include=["sender_id", "receiver_id", "amount", "currency_code", "status", "source"],
+              postgresql_where=text("is_suspicious")),
+        # One user's payments, sent and received, answered from the index alone (migrations 0010 and 0011).
+        Index("ix_transactions_sender", "sender_id", "transaction_date",
+              postgresql_include=["receiver_id", "currency_code", "status", "amount", "is_suspicious"]),
+        Index("ix_transactions_receiver", "receiver_id", "transaction_date",
+              postgresql_include=["sender_id", "currency_code", "status", "amount", "is_suspicious"]),
     )
 
 
@@ -240,3 +252,53 @@ class ImportProgress(Base):
     partition: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_offset: Mapped[int] = mapped_column(BigInteger)
     rows_saved: Mapped[int] = mapped_column(Integer)
+
+
+class DailyTotal(Base):
+    """Payments per day, currency and status, recomputed from `transactions` (migration 0008)."""
+
+    __tablename__ = "daily_totals"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, primary_key=True)
+    transactions: Mapped[int] = mapped_column(Integer)
+    volume: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    suspicious: Mapped[int] = mapped_column(Integer)
+
+
+class _UserTotal:
+    """What a user sent and received in a period, per currency and status."""
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    currency_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(Text, primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer)
+    sent_volume: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    received: Mapped[int] = mapped_column(Integer)
+    received_volume: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+
+
+class UserDailyTotal(_UserTotal, Base):
+    __tablename__ = "user_daily_totals"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class UserMonthlyTotal(_UserTotal, Base):
+    __tablename__ = "user_monthly_totals"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
+
+    # The user page reads one user's months.
+    __table_args__ = (Index("ix_user_monthly_totals_user_id", "user_id"),)
+
+
+class PaymentTotalsStale(Base):
+    """Days whose totals a statement on `transactions` changed, until `refresh_payment_totals()` recomputes them.
+    Append-only, so that writers never wait on each other."""
+
+    __tablename__ = "payment_totals_stale"
+
+    stale_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)

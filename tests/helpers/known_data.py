@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from payments_core.db.seed import seed_users
+from payments_core.db.totals import refresh_totals
 
 __all__ = ["ALICE", "BOB", "CAROL", "IMPORT_ID", "TRANSACTIONS", "insert_known"]
 
@@ -52,4 +53,6 @@ def insert_known(engine):
             conn.execute(text('INSERT INTO rejected_events (topic, partition, "offset", payload, payload_size, '
                               "reasons, import_id, import_line) VALUES (:t, 0, :o, :p, 1, CAST(:r AS jsonb), :i, :l)"),
                          {"t": topic, "o": offset, "p": b"x", "r": json.dumps(reasons), "i": import_id, "l": line})
+    with engine.begin() as conn:
+        refresh_totals(conn)  # as the ingestion service does every few seconds
     return engine

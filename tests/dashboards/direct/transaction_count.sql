@@ -1,0 +1,9 @@
+-- How many transactions match the filters.
+SELECT count(*) AS transactions
+FROM bi_transactions
+WHERE 1 = 1
+  [[AND day >= {{date_from}}]]
+  [[AND day <= {{date_to}}]]
+  [[AND (sender_username = {{username}} OR receiver_username = {{username}})]]
+  [[AND currency = {{currency}}]]
+  [[AND status = {{status}}]]
