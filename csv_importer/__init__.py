@@ -49,7 +49,7 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
 
     app.register_blueprint(upload_bp)
     app.register_blueprint(imports_bp)
-    dashboard.init_app(app, app.extensions["importer"].engine)
+    dashboard.init_app(app, app.extensions["importer"].engine, settings.dashboard_cache_seconds)
 
     @app.before_request
     def refuse_bad_characters():
@@ -103,7 +103,9 @@ def init_app(app: Flask, settings: ImporterSettings) -> None:
     app.extensions["importer"] = Importer(
         settings=settings,
         s3=s3,
-        engine=make_engine(settings.database_url, pool_size=5, max_overflow=5),
+        # A connection per serving thread, plus two for the rare request that holds a second one (an import's
+        # advisory lock beside its queries).
+        engine=make_engine(settings.database_url, pool_size=settings.importer_threads, max_overflow=2),
         # At most 16 MB waiting for the broker: a huge file is sent with back-pressure, not held whole (64 MB put
         # a 20 MB file over its memory bound, with no gain in speed).
         producer_config=producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,

@@ -22,5 +22,6 @@ def command(host: str | None) -> None:
     settings = load(ImporterSettings)
     app = create_app(settings)
     click.echo(f"CSV importer on http://127.0.0.1:{settings.importer_port}/", err=True)
-    serve(app, host=host or settings.importer_host, port=settings.importer_port, threads=8,
+    serve(app, host=host or settings.importer_host, port=settings.importer_port,
+          threads=settings.importer_threads,
           max_request_body_size=settings.importer_max_upload_mb * 1024 * 1024 + 1024 * 1024)

@@ -27,6 +27,10 @@ class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Setting
     importer_spool_dir: str = Field(default_factory=lambda: str(Path(tempfile.gettempdir()) / "payments-importer"))
     # Where the app listens: this machine only, unless told otherwise (its container listens on 0.0.0.0).
     importer_host: str = Field("127.0.0.1", min_length=1)
+    # Requests served at once; the database pool holds as many connections, so no request waits for one.
+    importer_threads: int = Field(8, ge=1, le=64)
+    # How long the built-in dashboard reuses an answer for the same question and filters.
+    dashboard_cache_seconds: float = Field(5.0, ge=0, le=300)
     # A sign-in lasts this long; then the person signs in again.
     importer_session_minutes: int = Field(480, ge=1, le=10_080)
     # Send the session cookie over HTTPS only: set it when the app is served over HTTPS (behind a proxy).

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, update
 
 from payments_core.contract import Reason, safe_text
 from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent
@@ -169,19 +169,46 @@ def get_import(engine: Engine, import_id: uuid.UUID):
         return conn.execute(select(Import).where(Import.import_id == import_id)).first()
 
 
-def history(engine: Engine, limit: int = 200) -> list:
+def history(engine: Engine, before: tuple[datetime, uuid.UUID] | None = None, limit: int = 100) -> list:
+    """The imports, newest first, `limit` at a time: `before` is the (uploaded_at, import_id) of the last one shown.
+    A keyset page costs the same however far back it is, and an upload meanwhile does not shift it."""
+    query = select(Import).order_by(Import.uploaded_at.desc(), Import.import_id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(tuple_(Import.uploaded_at, Import.import_id) < tuple_(*before))
     with engine.connect() as conn:
-        return list(conn.execute(select(Import).order_by(Import.uploaded_at.desc()).limit(limit)))
+        return list(conn.execute(query))
 
 
-def flags_page(engine: Engine, import_id: uuid.UUID, kind: str, page: int, per_page: int = 50) -> tuple[list, int]:
-    """One page of an import's flagged rows of `kind`, and how many there are in all."""
+def flags_page(engine: Engine, import_id: uuid.UUID, kind: str, after: int = 0, per_page: int = 50,
+               backwards: bool = False) -> tuple[list, int]:
+    """The flagged rows of `kind` after line `after` (or, `backwards`, the page before it), by line, and how
+    many there are in all. Pages by line number rather than offset: the primary key takes it straight there."""
     where = (ImportFlag.import_id == import_id) & (ImportFlag.kind == kind)
+    if backwards:
+        query = select(ImportFlag).where(where, ImportFlag.line_number < after).order_by(
+            ImportFlag.line_number.desc()).limit(per_page)
+    else:
+        query = select(ImportFlag).where(where, ImportFlag.line_number > after).order_by(
+            ImportFlag.line_number).limit(per_page)
     with engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(ImportFlag).where(where))
-        rows = list(conn.execute(select(ImportFlag).where(where).order_by(ImportFlag.line_number)
-                                 .offset((page - 1) * per_page).limit(per_page)))
-    return rows, total
+        rows = list(conn.execute(query))
+    return (rows[::-1] if backwards else rows), total
+
+
+def flags_before(engine: Engine, import_id: uuid.UUID, kind: str, line: int) -> bool:
+    """Whether the import has flagged rows of `kind` before `line` (a link to the previous page)."""
+    return _flag_exists(engine, import_id, kind, ImportFlag.line_number < line)
+
+
+def flags_after(engine: Engine, import_id: uuid.UUID, kind: str, line: int) -> bool:
+    return _flag_exists(engine, import_id, kind, ImportFlag.line_number > line)
+
+
+def _flag_exists(engine: Engine, import_id: uuid.UUID, kind: str, condition) -> bool:
+    where = (ImportFlag.import_id == import_id) & (ImportFlag.kind == kind) & condition
+    with engine.connect() as conn:
+        return conn.scalar(select(select(ImportFlag.line_number).where(where).exists()))
 
 
 @dataclass

@@ -1,13 +1,21 @@
 """The built-in dashboard, a blueprint that a web app registers: the same questions as Metabase's (metabase/), for
-the local stack where none runs. `init_app(app, engine)` gives it the database it reads."""
+the local stack where none runs. `init_app(app, engine)` gives it the database it reads.
+
+Answers are kept a few seconds per question and filters (`AnswerCache`), and the JSON carries an ETag and
+`Cache-Control`, so a page left open costs a 304 most of the time.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+import json
+import uuid
+from datetime import date, datetime
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from sqlalchemy import Engine, text
 
+from .cache import AnswerCache
 from .questions import load_dashboard, load_question, render
 
 __all__ = ["bp", "init_app"]
@@ -16,9 +24,11 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
                static_folder="static", static_url_path="/static")
 
 
-def init_app(app: Flask, engine: Engine) -> None:
-    """Register the dashboard on `app`, reading from `engine`."""
+def init_app(app: Flask, engine: Engine, cache_seconds: float = 5.0) -> None:
+    """Register the dashboard on `app`, reading from `engine`; an answer is reused for `cache_seconds`."""
     app.extensions["dashboard_engine"] = engine
+    app.extensions["dashboard_cache"] = AnswerCache(cache_seconds)
+    app.extensions["dashboard_cache_seconds"] = cache_seconds
     app.register_blueprint(bp)
 
 COLOURS = ["#2457c5", "#b45309", "#067647", "#9e1f63", "#5b6475", "#0e7490"]
@@ -44,9 +54,23 @@ def _filters() -> dict:
 def _ask(name: str, filters: dict) -> tuple[list[str], list[tuple]]:
     question = _dashboard().questions[name]
     given = {k: v for k, v in filters.items() if k in question.tags}
-    with current_app.extensions["dashboard_engine"].connect() as conn:
-        result = conn.execute(render(question.sql, given))
-        return list(result.keys()), [tuple(row) for row in result]
+
+    def run():
+        with current_app.extensions["dashboard_engine"].connect() as conn:
+            result = conn.execute(render(question.sql, given))
+            return list(result.keys()), [tuple(row) for row in result]
+
+    return current_app.extensions["dashboard_cache"].get((name, tuple(sorted(given.items()))), run)
+
+
+def _json(payload: dict) -> Response:
+    """JSON with an ETag of its content: a client that has it already gets a 304 and no body."""
+    body = json.dumps(payload, separators=(",", ":"), default=str)
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    # Private: the answers are for the signed-in person, never for a shared cache.
+    response.headers["Cache-Control"] = f"private, max-age={current_app.extensions['dashboard_cache_seconds']:.0f}"
+    return response.make_conditional(request)
 
 
 def _dashboard():
@@ -86,17 +110,45 @@ def overview():
 
 @bp.get("/suspicious")
 def latest_suspicious():
-    columns, rows = _ask("latest_suspicious", _filters())
-    return jsonify(columns=columns, rows=[[str(v) for v in row] for row in rows])
+    return question("latest_suspicious")
+
+
+@bp.get("/questions/<name>")
+def question(name: str):
+    """One question's answer for the filters of the query string, as JSON (the live table, and scripts)."""
+    if name not in _dashboard().questions:
+        abort(404, description=f"There is no question {name!r}.")
+    columns, rows = _ask(name, _filters())
+    return _json({"columns": columns, "rows": [[str(v) for v in row] for row in rows]})
 
 
 @bp.get("/users/<username>")
 def user(username: str):
+    """A user's activity and payments, newest first, 200 at a time: `before` and `before_id` (the last row shown)
+    start the next page, which costs the same however far back it is."""
+    page = _before()
     with current_app.extensions["dashboard_engine"].connect() as conn:
         known = conn.scalar(text("SELECT full_name FROM users WHERE username = :username"), {"username": username})
         if known is None:
             abort(404, description=f"There is no user {username!r}.")
         activity = list(conn.execute(render(_user_question("user_activity").sql, {"username": username})))
-        history = list(conn.execute(render(_user_question("user_history").sql, {"username": username})))
+        history = list(conn.execute(render(_user_question("user_history").sql, {"username": username, **page})))
+    older = None
+    if len(history) == 200:
+        last = history[-1]
+        older = {"before": last.transaction_date.isoformat(), "before_id": str(last.transaction_id)}
     return render_template("dashboard/user.html", username=username, full_name=known, activity=activity,
-                           history=history)
+                           history=history, older=older, paged=bool(page))
+
+
+def _before() -> dict:
+    """The page of a user's history to show: `before` and `before_id` of the query string, checked (a 400 naming
+    them, never a database error)."""
+    raw_date, raw_id = request.args.get("before", "").strip(), request.args.get("before_id", "").strip()
+    if not raw_date and not raw_id:
+        return {}
+    try:
+        return {"before": datetime.fromisoformat(raw_date), "before_id": uuid.UUID(raw_id)}
+    except ValueError:
+        abort(400, description="before and before_id should be the date and id of a payment shown, as in the "
+                               "link to older payments.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
@@ -15,6 +16,7 @@ from ..reading import REQUIRED
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 PER_PAGE = 50
+HISTORY_PER_PAGE = 100
 
 
 def _importer():
@@ -30,19 +32,57 @@ def _record(import_id: uuid.UUID):
 
 @bp.get("")
 def history():
-    return render_template("imports/history.html", imports=store.history(_importer().engine))
+    """The imports, newest first, a page at a time; `before` and `before_id` (the last one shown) start the next."""
+    before = None
+    raw_date, raw_id = request.args.get("before", "").strip(), request.args.get("before_id", "").strip()
+    if raw_date or raw_id:
+        try:
+            before = (datetime.fromisoformat(raw_date), uuid.UUID(raw_id))
+        except ValueError:
+            abort(400, description="before and before_id should be the time and id of an import shown, as in the "
+                                   "link to older imports.")
+    imports = store.history(_importer().engine, before, HISTORY_PER_PAGE)
+    older = None
+    if len(imports) == HISTORY_PER_PAGE:
+        older = {"before": imports[-1].uploaded_at.isoformat(), "before_id": str(imports[-1].import_id)}
+    return render_template("imports/history.html", imports=imports, older=older, paged=before is not None)
 
 
 @bp.get("/<uuid:import_id>")
 def detail(import_id: uuid.UUID):
+    """An import's result; each table of flagged rows pages by line: `<kind>_after=N` shows the rows after line N,
+    `<kind>_before=N` those before it."""
     record = _record(import_id)
-    tables = {}
-    for kind in ("duplicate", "suspicious", "malformed"):
-        page = max(1, request.args.get(f"{kind}_page", 1, type=int))
-        rows, total = store.flags_page(_importer().engine, import_id, kind, page, PER_PAGE)
-        tables[kind] = {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PER_PAGE))}
+    tables = {kind: _flag_table(import_id, kind) for kind in ("duplicate", "suspicious", "malformed")}
     return render_template("imports/detail.html", record=record, tables=tables, columns=REQUIRED,
                            status=store.status(_importer().engine, record))
+
+
+def _flag_table(import_id: uuid.UUID, kind: str) -> dict:
+    """One page of the flagged rows of `kind`, with the lines that start the previous and next pages (None at an
+    end)."""
+    engine = _importer().engine
+    before, after = _line(f"{kind}_before"), _line(f"{kind}_after")
+    if before is not None:
+        rows, total = store.flags_page(engine, import_id, kind, before, PER_PAGE, backwards=True)
+    else:
+        rows, total = store.flags_page(engine, import_id, kind, after or 0, PER_PAGE)
+    if not rows:
+        return {"rows": rows, "total": total, "previous": None, "next": None}
+    first, last = rows[0].line_number, rows[-1].line_number
+    return {"rows": rows, "total": total,
+            "previous": first if store.flags_before(engine, import_id, kind, first) else None,
+            "next": last if store.flags_after(engine, import_id, kind, last) else None}
+
+
+def _line(name: str) -> int | None:
+    """A line number of the query string: a number that is no line (text, or beyond any file) is a 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if not raw.strip().isdigit() or int(raw) > 2**31 - 1:
+        abort(400, description=f"{name} should be a line number, not {raw[:40]!r}.")
+    return int(raw)
 
 
 @bp.get("/<uuid:import_id>/status")

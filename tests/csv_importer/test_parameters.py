@@ -7,8 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers.known_data import ALICE, IMPORT_ID
+
 any_text = st.text(st.characters(codec="utf-8"), max_size=30)
-FILTERS = ["username", "currency", "status", "date_from", "date_to", "page"]
+FILTERS = ["username", "currency", "status", "date_from", "date_to", "page", "before", "before_id"]
+PAGING = ["duplicate_after", "suspicious_after", "malformed_before", "suspicious_before"]
 
 
 @pytest.mark.parametrize("url", ["/dashboard?username=%00", "/dashboard/suspicious?status=%01",
@@ -23,7 +26,8 @@ def test_a_control_character_in_an_address_or_filter_is_a_400_naming_it(importer
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(FILTERS), value=any_text,
-       path=st.sampled_from(["/dashboard", "/dashboard/suspicious", "/imports", "/"]))
+       path=st.sampled_from(["/dashboard", "/dashboard/suspicious", "/dashboard/questions/top_senders", "/imports",
+                             "/"]))
 def test_any_filter_value_gives_a_page_or_a_clear_refusal(importer, name, value, path):
     response = importer.get(path, query_string={name: value})
 
@@ -37,3 +41,19 @@ def test_any_path_segment_gives_a_page_or_a_clear_refusal(importer, segment, pre
     response = importer.get(prefix + quote(segment, safe=""))
 
     assert response.status_code in (200, 308, 400, 404, 405), (response.status_code, response.text[:300])
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(PAGING + FILTERS), value=any_text | st.integers().map(str))
+def test_any_page_position_of_an_import_gives_a_page_or_a_clear_refusal(importer, known, name, value):
+    response = importer.get(f"/imports/{IMPORT_ID}", query_string={name: value})
+
+    assert response.status_code in (200, 400), (response.status_code, response.text[:300])
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(FILTERS), value=any_text)
+def test_any_page_position_of_a_users_history_gives_a_page_or_a_clear_refusal(importer, known, name, value):
+    response = importer.get(f"/dashboard/users/{ALICE.username}", query_string={name: value})
+
+    assert response.status_code in (200, 400), (response.status_code, response.text[:300])

@@ -2,6 +2,7 @@
 
 import re
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -88,3 +89,63 @@ def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, kno
             browser.close()
     finally:
         server.shutdown()
+
+
+def test_the_json_carries_an_etag_and_a_client_that_has_it_gets_a_304(importer, known):
+    first = importer.get("/dashboard/questions/status_split?currency=EUR")
+    again = importer.get("/dashboard/questions/status_split?currency=EUR",
+                         headers={"If-None-Match": first.headers["ETag"]})
+    other = importer.get("/dashboard/questions/status_split?currency=USD",
+                         headers={"If-None-Match": first.headers["ETag"]})
+
+    assert first.json["rows"] == [["completed", "1"], ["failed", "1"]]
+    assert first.headers["Cache-Control"] == "private, max-age=5"
+    assert (again.status_code, again.data) == (304, b"")
+    assert other.status_code == 200 and other.json["rows"] == [["completed", "1"], ["pending", "1"]]
+
+
+def test_an_unknown_question_is_a_404_naming_it(importer, known):
+    answer = importer.get("/dashboard/questions/nothing_here", headers={"Accept": "application/json"})
+
+    assert answer.status_code == 404 and "nothing_here" in answer.get_data(as_text=True)
+
+
+def test_an_answer_is_reused_for_a_few_seconds_then_asked_again(importer, known):
+    count = "/dashboard/questions/transaction_count"
+    assert importer.get(count).json["rows"] == [["5"]]
+    with known.begin() as conn:
+        conn.execute(text("DELETE FROM transactions WHERE currency_code = 826"))
+        conn.execute(text("SELECT refresh_payment_totals()"))
+
+    assert importer.get(count).json["rows"] == [["5"]], "within the cache's seconds"
+    importer.application.extensions["dashboard_cache"].seconds = 0.2
+    time.sleep(0.3)
+    assert importer.get(count).json["rows"] == [["4"]]
+
+
+def test_a_users_history_pages_back_by_keyset(importer, known):
+    with known.begin() as conn:  # 450 more payments from Alice to Bob, a minute apart
+        conn.execute(text("""
+            INSERT INTO transactions (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
+                                      status, source)
+            SELECT gen_random_uuid(), :alice, :bob, n, 840, timestamptz '2025-08-01' + n * interval '1 minute',
+                   'completed', 'generator'
+            FROM generate_series(1, 450) AS n"""), {"alice": ALICE.user_id, "bob": BOB.user_id})
+    seen, url = [], f"/dashboard/users/{ALICE.username}"
+    while url:
+        page = importer.get(url)
+        assert page.status_code == 200
+        seen += re.findall(r"<td>(\d{4}-\d\d-\d\d \d\d:\d\d)</td>", page.text)
+        older = re.search(r'id="older" href="([^"]+)"', page.text)
+        url = older.group(1).replace("&amp;", "&") if older else None
+
+    assert len(seen) == 450 + 4, "every payment of Alice's once: 450 new and 4 known"
+    assert seen == sorted(seen, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["before=yesterday&before_id=x", "before=2025-07-01T00:00:00&before_id=12",
+                                   "before_id=" + str(uuid.uuid4())])
+def test_a_malformed_page_position_is_a_400_naming_it(importer, known, query):
+    page = importer.get(f"/dashboard/users/{ALICE.username}?{query}")
+
+    assert page.status_code == 400 and "before and before_id should be" in page.text

@@ -129,3 +129,21 @@ def test_many_events_in_one_batch_keep_the_latest_version_of_each(ingestion_sett
     with engine.connect() as conn:
         completed = set(conn.scalars(select(Transaction.transaction_id).where(Transaction.status == "completed")))
     assert completed == {uuid.UUID(e["transaction_id"]) for e in finals}
+
+
+def test_the_dashboards_totals_follow_what_the_service_writes_within_seconds(ingestion_settings, start_service,
+                                                                             engine):
+    pending = payment(status="pending", amount=120)
+    start_service(ingestion_settings.model_copy(update={"totals_refresh_seconds": 0.5}))
+    bootstrap, topic = ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic
+
+    def day_totals():
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT status, transactions FROM daily_totals WHERE day = '2025-07-07' "
+                                          "AND currency_code = 840")).all())
+
+    produce(bootstrap, topic, [message(pending)])
+    assert wait_until(lambda: day_totals() == {"pending": 1} or None, timeout=15, message="the pending total")
+    produce(bootstrap, topic, [message({**pending, "status": "completed"})])
+    assert wait_until(lambda: day_totals() == {"completed": 1} or None, timeout=15,
+                      message="the payment moved to the completed total")
