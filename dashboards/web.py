@@ -85,8 +85,9 @@ def _user_question(name: str):
     return current_app.extensions["dashboard_user_questions"][name]
 
 
-def line_chart(rows: list[tuple], width: int = 900, height: int = 260) -> dict:
-    """SVG polylines for (day, series, value) rows: one line per series, never added together."""
+def line_chart(rows: list[tuple], width: int = 900, height: int = 260, most_dots: int = 120) -> dict:
+    """SVG polylines for (day, series, value) rows: one line per series, never added together. A dot marks each
+    day while there are at most `most_dots` days; beyond, the dots would only hide the line."""
     days = sorted({row[0] for row in rows})
     series = sorted({row[1] for row in rows})
     top = max((float(row[2]) for row in rows), default=0) or 1
@@ -94,7 +95,8 @@ def line_chart(rows: list[tuple], width: int = 900, height: int = 260) -> dict:
     lines = []
     for n, name in enumerate(series):
         points = [(x[d], height - 30 - float(v) / top * (height - 50)) for d, s, v in rows if s == name]
-        lines.append({"name": name, "colour": COLOURS[n % len(COLOURS)], "dots": points,
+        lines.append({"name": name, "colour": COLOURS[n % len(COLOURS)],
+                      "dots": points if len(days) <= most_dots else [],
                       "points": " ".join(f"{px:.1f},{py:.1f}" for px, py in points)})
     return {"width": width, "height": height, "lines": lines, "top": top,
             "first": days[0] if days else None, "last": days[-1] if days else None}
@@ -104,8 +106,10 @@ def line_chart(rows: list[tuple], width: int = 900, height: int = 260) -> dict:
 def overview():
     filters = _filters()
     answers = {name: _ask(name, filters) for name in _dashboard().questions}
-    return render_template("dashboard/index.html", filters=filters, answers=answers,
-                           chart=line_chart(answers["volume_per_day"][1]), dashboard=_dashboard())
+    chart = current_app.extensions["dashboard_cache"].get(
+        ("chart", tuple(sorted(filters.items()))), lambda: line_chart(answers["volume_per_day"][1]))
+    return render_template("dashboard/index.html", filters=filters, answers=answers, chart=chart,
+                           dashboard=_dashboard())
 
 
 @bp.get("/suspicious")

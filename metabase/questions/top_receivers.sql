@@ -1,36 +1,40 @@
 -- The ten largest receivers, per currency.
 -- Without a username, from the users' totals: whole months inside the dates from the monthly totals, and the days
 -- of the months the dates cut from the daily totals. With a username, from that user's payments.
-SELECT u.username, c.alpha_code AS currency, sum(parts.transactions) AS transactions, sum(parts.volume) AS received
+-- Grouped by id first: the names are joined to the ten rows left.
+SELECT u.username, c.alpha_code AS currency, top.transactions, top.received
 FROM (
-  SELECT user_id, currency_code, status, received AS transactions, received_volume AS volume
-  FROM user_monthly_totals
-  WHERE received > 0
-    [[AND {{username}} IS NULL]]
-    [[AND month >= {{date_from}}]]
-    [[AND (month + interval '1 month - 1 day')::date <= {{date_to}}]]
-  UNION ALL
-  SELECT user_id, currency_code, status, received, received_volume
-  FROM user_daily_totals
-  WHERE (false
-         [[OR date_trunc('month', day)::date < {{date_from}}]]
-         [[OR (date_trunc('month', day) + interval '1 month - 1 day')::date > {{date_to}}]])
-    AND received > 0
-    [[AND {{username}} IS NULL]]
-    [[AND day >= {{date_from}}]]
-    [[AND day <= {{date_to}}]]
-  UNION ALL
-  SELECT receiver_id, currency_code, status, 1, amount
-  FROM user_payments
-  WHERE false [[OR user_id = (SELECT user_id FROM users WHERE username = {{username}})]]
-    [[AND day >= {{date_from}}]]
-    [[AND day <= {{date_to}}]]
-) AS parts
-JOIN users u ON u.user_id = parts.user_id
-JOIN currencies c ON c.numeric_code = parts.currency_code
-WHERE true
-  [[AND parts.currency_code = (SELECT numeric_code FROM currencies WHERE alpha_code = {{currency}})]]
-  [[AND parts.status = {{status}}]]
-GROUP BY u.username, c.alpha_code
-ORDER BY received DESC, username
+  SELECT parts.user_id, parts.currency_code, sum(parts.transactions) AS transactions, sum(parts.volume) AS received
+  FROM (
+    SELECT user_id, currency_code, status, received AS transactions, received_volume AS volume
+    FROM user_monthly_totals
+    WHERE received > 0
+      [[AND {{username}} IS NULL]]
+      [[AND month >= {{date_from}}]]
+      [[AND (month + interval '1 month - 1 day')::date <= {{date_to}}]]
+    UNION ALL
+    SELECT user_id, currency_code, status, received, received_volume
+    FROM user_daily_totals
+    WHERE (false
+           [[OR date_trunc('month', day)::date < {{date_from}}]]
+           [[OR (date_trunc('month', day) + interval '1 month - 1 day')::date > {{date_to}}]])
+      AND received > 0
+      [[AND {{username}} IS NULL]]
+      [[AND day >= {{date_from}}]]
+      [[AND day <= {{date_to}}]]
+    UNION ALL
+    SELECT receiver_id, currency_code, status, 1, amount
+    FROM user_payments
+    WHERE false [[OR user_id = (SELECT user_id FROM users WHERE username = {{username}})]]
+      [[AND day >= {{date_from}}]]
+      [[AND day <= {{date_to}}]]
+  ) AS parts
+  WHERE true
+    [[AND parts.currency_code = (SELECT numeric_code FROM currencies WHERE alpha_code = {{currency}})]]
+    [[AND parts.status = {{status}}]]
+  GROUP BY parts.user_id, parts.currency_code
+) AS top
+JOIN users u ON u.user_id = top.user_id
+JOIN currencies c ON c.numeric_code = top.currency_code
+ORDER BY top.received DESC, u.username
 LIMIT 10
