@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, update
 
 from payments_core.contract import Reason, safe_text
-from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent
+from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent, SupersededEvent
 
 from .identity import text_of
 from .marking import ALREADY_IMPORTED, MALFORMED, REPEATED, SUSPICIOUS, Marked
@@ -217,10 +217,11 @@ class ImportStatus:
     in_database: int
     rejected: int
     rejections: list[dict]  # the latest refusals: line and reasons
+    older: int = 0  # rows older than what is stored (or contradicting a final status): valid, not applied
 
     @property
     def complete(self) -> bool:
-        return self.in_database + self.rejected >= self.published
+        return self.in_database + self.older + self.rejected >= self.published
 
 
 def status(engine: Engine, record, show: int = 100) -> ImportStatus:
@@ -230,12 +231,15 @@ def status(engine: Engine, record, show: int = 100) -> ImportStatus:
                                   .where(ImportProgress.import_id == record.import_id))
         rejected = conn.scalar(select(func.count(func.distinct(RejectedEvent.import_line)))
                                .where(RejectedEvent.import_id == record.import_id))
+        older = conn.scalar(select(func.count(func.distinct(SupersededEvent.import_line)))
+                            .where(SupersededEvent.import_id == record.import_id))
         latest = conn.execute(select(RejectedEvent.import_line, RejectedEvent.reasons)
                               .where(RejectedEvent.import_id == record.import_id)
                               .order_by(RejectedEvent.import_line).limit(show))
         rejections = [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]}
                       for line, reasons in latest]
-    return ImportStatus(record.rows_published, in_database, rejected, rejections)
+    # import_progress counts every row the service decided on; the superseded ones were not saved.
+    return ImportStatus(record.rows_published, max(0, in_database - older), rejected, rejections, older)
 
 
 def rejected_rows(engine: Engine, import_id: uuid.UUID) -> list[tuple[int, str, dict]]:

@@ -383,13 +383,15 @@ class IngestionService:
     # --- counting ----------------------------------------------------------------------------------------------
 
     def _count(self, batch: Batch, outcome: Outcome) -> None:
-        """consumed = upserted + collapsed + refused, per topic."""
+        """consumed = upserted + collapsed + stale + refused, per topic."""
         for topic, n in Counter(s.topic for s in batch.sources).items():
             self.metrics.consumed.labels(topic).inc(n)
         for topic, n in Counter(source.topic for _, source in outcome.written).items():
             self.metrics.upserted.labels(topic).inc(n)
         for topic, n in outcome.collapsed.items():
             self.metrics.collapsed.labels(topic).inc(n)
+        for superseded in outcome.superseded:
+            self.metrics.stale.labels(superseded.source.topic, superseded.reason).inc()
         for refusal in outcome.refusals:
             self.metrics.rejected.labels(refusal.source.topic, refusal.reasons[0].code).inc()
 

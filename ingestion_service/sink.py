@@ -2,8 +2,9 @@
 
 Rows go through COPY into a per-connection staging table, then one INSERT … ON CONFLICT DO UPDATE moves them
 into `transactions`: close to the speed of a plain COPY, and idempotent, so at-least-once delivery gives each
-transaction exactly once. An update that changes nothing is skipped, so a redelivered message leaves the row,
-and its modified_at, as they were.
+transaction exactly once. A version is applied only if it moves the payment forward (lifecycle.py): the rule is
+the upsert's WHERE, so it holds whatever the order of arrival and however many instances write. A version not
+applied is recorded in `superseded_events`, unless it is the stored version itself (a redelivery).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import psycopg2
 from psycopg2 import errors as pg_errors
@@ -22,6 +24,7 @@ from sqlalchemy.engine import make_url
 from payments_core.contract import Reason
 from payments_core.errors import DatabaseUnavailable
 
+from .lifecycle import APPLY, CONFLICT, EQUAL, OLDER, verdict
 from .parse import Parsed
 from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
 from .resolve import Resolver
@@ -45,15 +48,16 @@ def copy_into(table: str) -> sql.Composed:
 
 COPY_INTO_STAGING = copy_into("incoming_transactions")
 
-# Every column but the key takes the new version's value; an update that would change nothing is skipped, so a
-# redelivered message leaves the row, and its modified_at, as they were.
+# Every column but the key takes the new version's value, when the version moves the payment forward
+# (lifecycle.py): the same status at a later time, or pending to a final status. Anything else leaves the row, and
+# its modified_at, as they were. The ids returned are the rows inserted or updated.
 _UPSERT_TAIL = sql.SQL("""
 ON CONFLICT (transaction_id) DO UPDATE SET {assignments}
-WHERE ({stored}) IS DISTINCT FROM ({incoming})
+WHERE (EXCLUDED.status = t.status AND EXCLUDED.transaction_date > t.transaction_date)
+   OR (t.status = 'pending' AND EXCLUDED.status <> 'pending')
+RETURNING transaction_id
 """).format(
     assignments=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in _UPDATED),
-    stored=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in _UPDATED),
-    incoming=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in _UPDATED),
 )
 
 UPSERT_FROM_STAGING = sql.SQL("INSERT INTO transactions AS t ({columns}) SELECT {columns} FROM incoming_transactions"
@@ -69,6 +73,15 @@ VALUES %s
 ON CONFLICT ON CONSTRAINT uq_rejected_events_message DO NOTHING
 """
 REFUSAL_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
+
+STORED_VERSIONS = "SELECT transaction_id, status, transaction_date FROM transactions WHERE transaction_id = ANY(%s)"
+
+RECORD_SUPERSEDED = """
+INSERT INTO superseded_events (transaction_id, reason, stored_status, stored_date, incoming_status, incoming_date,
+                               topic, partition, "offset", message_timestamp, import_id, import_line)
+VALUES %s
+ON CONFLICT ON CONSTRAINT uq_superseded_events_message DO NOTHING
+"""
 
 PROGRESS_SO_FAR = """
 SELECT import_id, topic, partition, last_offset FROM import_progress
@@ -93,18 +106,31 @@ ROW_ERRORS = (pg_errors.IntegrityError, pg_errors.DataError)
 SYSTEMIC_SQLSTATE_CLASSES = {"08", "28", "3D", "3F", "40", "42", "53", "55", "57", "58"}
 
 
+@dataclass(slots=True)
+class Superseded:
+    """A version not applied, and the version it lost to (stored, or later in the same batch)."""
+
+    row: Row
+    source: Source
+    reason: str  # lifecycle.OLDER or lifecycle.CONFLICT
+    stored_status: str
+    stored_date: datetime
+
+
 @dataclass
 class Outcome:
-    """What became of a batch's messages: every one is written, collapsed into a later version, or refused."""
+    """What became of a batch's messages: every one is written, collapsed into a later version, superseded by
+    what is stored, or refused."""
 
     written: list[Written] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     # By topic: rows replaced by a later version of the same transaction within the batch.
     collapsed: Counter[str] = field(default_factory=Counter)
+    superseded: list[Superseded] = field(default_factory=list)
 
     def add(self, other: Outcome) -> Outcome:
         return Outcome(self.written + other.written, self.refusals + other.refusals,
-                       self.collapsed + other.collapsed)
+                       self.collapsed + other.collapsed, self.superseded + other.superseded)
 
 
 class PostgresSink:
@@ -143,19 +169,23 @@ class PostgresSink:
         try:
             with connection.cursor() as cursor:
                 rows, unresolved = self.resolver.resolve(parsed, cursor)
-                latest = _latest_per_transaction(rows)
-                collapsed = _collapsed(rows, latest)
+                latest, superseded = _settle_per_transaction(rows)
+                collapsed = _collapsed(rows, latest, superseded)
                 try:
-                    _upsert_all(cursor, latest)
+                    applied = _upsert_all(cursor, latest)
                     database_refusals = []
                 except ROW_ERRORS:
                     connection.rollback()
-                    latest, database_refusals = _upsert_one_by_one(cursor, latest)
+                    latest, applied, database_refusals = _upsert_one_by_one(cursor, latest)
+                left_out = _not_applied(cursor, latest, applied)
+                superseded += left_out
                 every_refusal = refusals + unresolved + database_refusals
                 _record(cursor, every_refusal)
-                _record_progress(cursor, rows, latest)
+                _record_superseded(cursor, superseded)
+                _record_progress(cursor, rows, latest)  # every row decided on, saved or superseded
             connection.commit()
-            return Outcome(latest, every_refusal, collapsed)
+            lost = {id(s.row) for s in left_out}
+            return Outcome([w for w in latest if id(w[0]) not in lost], every_refusal, collapsed, superseded)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
             self.close()
             raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e
@@ -183,39 +213,80 @@ class PostgresSink:
             self._connection = None
 
 
-def _latest_per_transaction(rows: list[tuple[Row, Source]]) -> list[tuple[Row, Source]]:
-    # Messages of one transaction share a partition, so the later one in the batch is the later version.
-    latest = {}
+def _settle_per_transaction(rows: list[Written]) -> tuple[list[Written], list[Superseded]]:
+    """The version of each transaction the batch keeps, by the lifecycle's rule rather than by arrival, and the
+    versions that lost as older or conflicting (an equal one, or one a later version replaced, is collapsed)."""
+    kept: dict[int, Written] = {}
+    superseded = []
     for row, source in rows:
-        latest[row.transaction_id.int] = (row, source)  # the int hashes in C; a UUID hashes in Python
-    return list(latest.values())
+        key = row.transaction_id.int  # the int hashes in C; a UUID hashes in Python
+        held = kept.get(key)
+        if held is None:
+            kept[key] = (row, source)
+            continue
+        decided = verdict(held[0].status, held[0].transaction_date, row.status, row.transaction_date)
+        if decided == APPLY:
+            kept[key] = (row, source)
+        elif decided != EQUAL:
+            superseded.append(Superseded(row, source, decided, held[0].status, held[0].transaction_date))
+    return list(kept.values()), superseded
 
 
-def _collapsed(rows: list[Written], latest: list[Written]) -> Counter[str]:
+def _collapsed(rows: list[Written], latest: list[Written], superseded: list[Superseded]) -> Counter[str]:
     if len(rows) == len(latest):  # the usual case, counted for free
         return Counter()
     by_topic = Counter(source.topic for _, source in rows)
     by_topic.subtract(source.topic for _, source in latest)
+    by_topic.subtract(s.source.topic for s in superseded)
     return +by_topic
 
 
-def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> None:
-    if not rows:
+def _not_applied(cursor, written: list[Written], applied: set[int]) -> list[Superseded]:
+    """The versions the upsert's rule left out, against what is stored; the stored version itself (a redelivery)
+    is no news."""
+    left = {row.transaction_id.int: (row, source) for row, source in written if row.transaction_id.int not in applied}
+    if not left:
+        return []
+    cursor.execute(STORED_VERSIONS, ([row.transaction_id for row, _ in left.values()],))
+    superseded = []
+    for transaction_id, status, stored_date in cursor.fetchall():
+        row, source = left[transaction_id.int]
+        decided = verdict(status, stored_date, row.status, row.transaction_date)
+        if decided in (OLDER, CONFLICT):
+            superseded.append(Superseded(row, source, decided, status, stored_date))
+    return superseded
+
+
+def _record_superseded(cursor, superseded: list[Superseded]) -> None:
+    if not superseded:
         return
+    values = [(s.row.transaction_id, s.reason, s.stored_status, s.stored_date, s.row.status,
+               s.row.transaction_date, s.source.topic, s.source.partition, s.source.offset, s.source.timestamp,
+               s.row.import_id, s.row.import_line) for s in superseded]
+    execute_values(cursor, RECORD_SUPERSEDED, values)
+
+
+def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[int]:
+    """Upsert the rows; returns the ids (as ints) of those inserted or updated."""
+    if not rows:
+        return set()
     data = "".join(row.copy_line() for row, _ in rows)
     # One read of the whole buffer: psycopg2 reads 8 KB at a time by default, and each read has to win the GIL
     # back from the thread parsing the next batch, which made COPY wait more than it worked.
     cursor.copy_expert(COPY_INTO_STAGING, io.StringIO(data), size=len(data) + 1)
     cursor.execute(UPSERT_FROM_STAGING)
+    return {transaction_id.int for (transaction_id,) in cursor.fetchall()}
 
 
-def _upsert_one_by_one(cursor, rows: list[tuple[Row, Source]]) -> tuple[list[tuple[Row, Source]], list[Refusal]]:
+def _upsert_one_by_one(cursor, rows: list[Written]) -> tuple[list[Written], set[int], list[Refusal]]:
     """Each row in a savepoint of its own: the row the database refuses is refused alone."""
-    written, refused = [], []
+    written, applied, refused = [], set(), []
     for row, source in rows:
         cursor.execute("SAVEPOINT one_row")
         try:
             cursor.execute(UPSERT_ONE, tuple(getattr(row, name) for name in TRANSACTION_COLUMNS))
+            if cursor.fetchone() is not None:
+                applied.add(row.transaction_id.int)
             cursor.execute("RELEASE SAVEPOINT one_row")
             written.append((row, source))
         except ROW_ERRORS as e:
@@ -225,7 +296,7 @@ def _upsert_one_by_one(cursor, rows: list[tuple[Row, Source]]) -> tuple[list[tup
                         source.topic, source.partition, source.offset, reason.message)
             refused.append(Refusal(source, [reason], type(e).__name__, transaction_id=row.transaction_id,
                                    import_id=row.import_id, import_line=row.import_line))
-    return written, refused
+    return written, applied, refused
 
 
 def _record_progress(cursor, rows: list[Written], written: list[Written]) -> None:

@@ -20,6 +20,7 @@
     }
     document.getElementById("in-database").textContent = number(status.in_database);
     document.getElementById("rejected").textContent = number(status.rejected);
+    document.getElementById("older").textContent = number(status.older);
     document.getElementById("state").textContent = status.complete ? "complete" : "in progress…";
     const rows = document.getElementById("rejection-rows");
     rows.replaceChildren(...status.rejections.map((r) => {

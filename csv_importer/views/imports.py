@@ -89,7 +89,7 @@ def _line(name: str) -> int | None:
 def status(import_id: uuid.UUID):
     found = store.status(_importer().engine, _record(import_id))
     return jsonify(published=found.published, in_database=found.in_database, rejected=found.rejected,
-                   complete=found.complete, rejections=found.rejections)
+                   older=found.older, complete=found.complete, rejections=found.rejections)
 
 
 # What makes a spreadsheet run a cell as a formula, and the full-width forms some of them also accept.

@@ -47,6 +47,8 @@ IMPORT_STATUSES = ("publishing", "published", "partially_published")
 # Rows of a file the person is shown: a row with its repeats (the repeats not published), amounts above the
 # threshold (published, flagged), rows with the wrong number of fields or a control character (not published).
 FLAG_KINDS = ("duplicate", "suspicious", "malformed")
+# Why a version of a payment was not applied (ingestion_service/lifecycle.py).
+SUPERSEDED_REASONS = ("older", "conflict")
 # Who may do what in the web app: a viewer reads the dashboard; an importer also uploads and sees the imports.
 ROLES = ("viewer", "importer")
 
@@ -302,3 +304,33 @@ class PaymentTotalsStale(Base):
 
     stale_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
+
+
+class SupersededEvent(Base):
+    """A version of a payment that was not applied: older than what is stored, or a final status contradicting
+    another. Not a refusal: the message was valid."""
+
+    __tablename__ = "superseded_events"
+
+    superseded_event_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reason: Mapped[str] = mapped_column(Text)
+    stored_status: Mapped[str] = mapped_column(Text)
+    stored_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    incoming_status: Mapped[str] = mapped_column(Text)
+    incoming_date: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    topic: Mapped[str] = mapped_column(Text)
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    message_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    import_line: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(_in("reason", SUPERSEDED_REASONS), name="reason_known"),
+        UniqueConstraint("topic", "partition", "offset", "message_timestamp", name="uq_superseded_events_message",
+                         postgresql_nulls_not_distinct=True),
+        # An import's page counts its rows older than what is stored.
+        Index("ix_superseded_events_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
+    )
