@@ -13,6 +13,8 @@ concurrent clients.
 Uses a fresh database on the PostgreSQL of BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
 and starts a Tansu broker and an S3 stand-in that the app needs to start.
 Run: .venv/bin/python bench/dashboard.py [--rows 10000000] [--clients 50] [--seconds 60]
+Loading takes about 15 minutes: `--keep` leaves the database in place and says its name, and `--database NAME`
+measures again on it without loading.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from csv_importer import accounts
 from dashboards.questions import load_dashboard, load_question, render
 from payments_core.db.connect import make_engine
 from payments_core.db.seed import seed_users
@@ -215,25 +218,32 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place")
+    parser.add_argument("--load-only", action="store_true", help="load, then stop (with --keep)")
+    parser.add_argument("--database", help="measure on this database, loaded by an earlier --keep")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     server_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"bench_{uuid.uuid4().hex[:8]}"
+    name = args.database or f"bench_{uuid.uuid4().hex[:8]}"
     admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))  # a name made here, not data
+    if not args.database:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))  # a name made here, not data
     database_url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     broker = start_tansu("127.0.0.1", free_port(), folder / "logs")
     s3 = start_moto("127.0.0.1", free_port(), folder / "logs")
     app = None
     try:
-        migrate_and_seed(database_url)
-        print(f"loading {args.rows:,} payments:")
-        load(database_url, args.rows)
+        if not args.database:
+            migrate_and_seed(database_url)
+            print(f"loading {args.rows:,} payments into {name}:")
+            load(database_url, args.rows)
+            if args.load_only:
+                return
         database_times(database_url)
-        from csv_importer import accounts
-
         engine = make_engine(database_url)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM accounts WHERE username = 'viewer'"))
         accounts.add(engine, "viewer", PASSWORD, "viewer")
         engine.dispose()
         port = free_port()
@@ -249,8 +259,11 @@ def main() -> None:
             app.stop()
         broker.stop()
         s3.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.keep:
+            print(f"kept the database {name}: measure again with --database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

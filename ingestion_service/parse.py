@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from uuid import UUID
 
-from payments_core.contract import ContractError, ImportRowEvent, PaymentEvent, parse
+from payments_core.contract import ContractError, ImportRowEvent, PaymentEvent, Reason, parse
 from payments_core.settings import TopicSettings
 
 from .records import Refusal, Source
@@ -35,13 +35,33 @@ class Parser:
         """The event, or the refusal saying why not; never raises, whatever the message holds."""
         model = self.models[source.topic]
         try:
-            return Parsed(source, parse(model, source.value))
+            event = parse(model, source.value)
+            if (mismatch := _key_mismatch(source.key, event.transaction_id)) is not None:
+                return Refusal(source, [mismatch], "KeyMismatch", **_provenance(source.value))
+            return Parsed(source, event)
         except ContractError as e:
             return Refusal(source, e.reasons, "ContractError", **_provenance(source.value))
         except Exception as e:  # noqa: BLE001 — the last line of defence: one message cannot stop the service
             log.exception("parsing failed on topic=%s partition=%s offset=%s; the message is refused as internal",
                           source.topic, source.partition, source.offset)
             return Refusal.internal(source, e, **_provenance(source.value))
+
+
+def _key_mismatch(key: bytes | None, transaction_id: UUID) -> Reason | None:
+    """A message's key decides its partition, and only one partition keeps versions in order: a key that is set
+    must be the payment's transaction_id. No key (or an empty one, as a console producer sends) is accepted: the
+    lifecycle's rule keeps such versions in order."""
+    if not key:
+        return None
+    try:
+        if UUID(key.decode()) == transaction_id:
+            return None
+    except (UnicodeDecodeError, ValueError):
+        pass
+    shown = key[:80].decode(errors="replace")
+    return Reason(field="key", code="key_mismatch", input=shown,
+                  message=f"the message key {shown!r} is not its transaction_id {transaction_id}: versions of one "
+                          "payment must share a key (or have none) to stay in order")
 
 
 def _provenance(raw: bytes) -> dict:

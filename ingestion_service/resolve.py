@@ -101,7 +101,8 @@ class Resolver:
             currency_code=currency,
             transaction_date=event.transaction_date,
             status=event.status,
-            is_suspicious=event.is_suspicious,
+            # The platform's judgement, not the sender's: the same threshold as for the payments topic.
+            is_suspicious=event.amount > self.suspicious_above,
             source="csv_import",
             import_id=event.import_id,
             import_line=event.line_number,

@@ -113,7 +113,7 @@ class Reason(BaseModel):
 
     `code` is a short, fixed word for counting (pydantic's error type, or one of the platform's: `empty`,
     `too_large`, `not_utf8`, `not_json`, `not_object`, `duplicate_key`, `bad_character`, `unknown_user`,
-    `unknown_currency`, `database`, `internal`); `message` is the sentence for a person.
+    `unknown_currency`, `key_mismatch`, `database`, `internal`); `message` is the sentence for a person.
 
     Every text in a Reason can be stored and sent anywhere: characters that PostgreSQL or UTF-8 cannot hold
     (NUL, lone surrogates) are written as escapes, and long texts are cut, whatever the message held.

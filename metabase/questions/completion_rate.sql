@@ -7,9 +7,9 @@ FROM (
   FROM daily_totals
   WHERE true [[AND {{username}} IS NULL]]
   UNION ALL
-  -- With a username: that user's payments, sent and received, from their indexes.
-  SELECT day, currency_code, status, 1, amount, is_suspicious::int
-  FROM user_payments
+  -- With a username: that user's daily totals, sent and received.
+  SELECT day, currency_code, status, sent + received, sent_volume + received_volume, suspicious
+  FROM user_daily_totals
   WHERE false [[OR user_id = (SELECT user_id FROM users WHERE username = {{username}})]]
 ) AS slices
 WHERE true

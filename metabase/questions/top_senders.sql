@@ -1,27 +1,35 @@
 -- The ten largest senders, per currency (a user appears once for each currency they paid in).
--- Without a username, from the users' totals: whole months inside the dates from the monthly totals, and the days
--- of the months the dates cut from the daily totals. With a username, from that user's payments.
--- Grouped by id first: the names are joined to the ten rows left.
+-- Without a username, from the users' totals: the months wholly inside the dates from the monthly totals, the
+-- days before and after them from the daily totals (each a range of the index). With a username, from that
+-- user's payments. Grouped by id first: the names are joined to the ten rows left.
 SELECT u.username, c.alpha_code AS currency, top.transactions, top.sent
 FROM (
   SELECT parts.user_id, parts.currency_code, sum(parts.transactions) AS transactions, sum(parts.volume) AS sent
   FROM (
+    -- The whole months: from the first month starting on or after date_from to the last ending by date_to.
     SELECT user_id, currency_code, status, sent AS transactions, sent_volume AS volume
     FROM user_monthly_totals
     WHERE sent > 0
       [[AND {{username}} IS NULL]]
-      [[AND month >= {{date_from}}]]
-      [[AND (month + interval '1 month - 1 day')::date <= {{date_to}}]]
+      [[AND month >= date_trunc('month', {{date_from}} - 1) + interval '1 month']]
+      [[AND month < date_trunc('month', {{date_to}} + 1)]]
     UNION ALL
+    -- The days from date_from to the first whole month.
     SELECT user_id, currency_code, status, sent, sent_volume
     FROM user_daily_totals
-    WHERE (false
-           [[OR date_trunc('month', day)::date < {{date_from}}]]
-           [[OR (date_trunc('month', day) + interval '1 month - 1 day')::date > {{date_to}}]])
+    WHERE false [[OR (day >= {{date_from}} AND day < date_trunc('month', {{date_from}} - 1) + interval '1 month')]]
+      AND sent > 0
+      [[AND {{username}} IS NULL]]
+      [[AND day <= {{date_to}}]]
+    UNION ALL
+    -- The days after the last whole month, to date_to (none already counted just above).
+    SELECT user_id, currency_code, status, sent, sent_volume
+    FROM user_daily_totals
+    WHERE false [[OR (day >= date_trunc('month', {{date_to}} + 1) AND day <= {{date_to}})]]
       AND sent > 0
       [[AND {{username}} IS NULL]]
       [[AND day >= {{date_from}}]]
-      [[AND day <= {{date_to}}]]
+      [[AND day >= date_trunc('month', {{date_from}} - 1) + interval '1 month']]
     UNION ALL
     SELECT sender_id, currency_code, status, 1, amount
     FROM user_payments

@@ -64,19 +64,20 @@ BEGIN
 
     DELETE FROM user_daily_totals WHERE day = ANY (days);
     INSERT INTO user_daily_totals (day, user_id, currency_code, status, sent, sent_volume, received,
-                                   received_volume)
-    SELECT day, user_id, currency_code, status, sum(sent), sum(sent_volume), sum(received), sum(received_volume)
+                                   received_volume, suspicious)
+    SELECT day, user_id, currency_code, status, sum(sent), sum(sent_volume), sum(received), sum(received_volume),
+           count(*) FILTER (WHERE is_suspicious)
     FROM (SELECT day, sender_id AS user_id, currency_code, status, 1 AS sent, amount AS sent_volume,
-                 0 AS received, 0 AS received_volume FROM stale_rows
+                 0 AS received, 0 AS received_volume, is_suspicious FROM stale_rows
           UNION ALL
-          SELECT day, receiver_id, currency_code, status, 0, 0, 1, amount FROM stale_rows) AS sides
+          SELECT day, receiver_id, currency_code, status, 0, 0, 1, amount, is_suspicious FROM stale_rows) AS sides
     GROUP BY day, user_id, currency_code, status;
 
     DELETE FROM user_monthly_totals WHERE month = ANY (months);
     INSERT INTO user_monthly_totals (month, user_id, currency_code, status, sent, sent_volume, received,
-                                     received_volume)
+                                     received_volume, suspicious)
     SELECT date_trunc('month', day)::date, user_id, currency_code, status, sum(sent), sum(sent_volume),
-           sum(received), sum(received_volume)
+           sum(received), sum(received_volume), sum(suspicious)
     FROM user_daily_totals
     WHERE day >= (SELECT min(m) FROM unnest(months) AS m)
       AND date_trunc('month', day)::date = ANY (months)
@@ -138,7 +139,9 @@ def _totals(name: str, period: str, *per_user: str) -> None:
         counts = [sa.Column("sent", sa.Integer(), nullable=False),
                   sa.Column("sent_volume", sa.Numeric(18, 2), nullable=False),
                   sa.Column("received", sa.Integer(), nullable=False),
-                  sa.Column("received_volume", sa.Numeric(18, 2), nullable=False)]
+                  sa.Column("received_volume", sa.Numeric(18, 2), nullable=False),
+                  # The user's payments, sent or received, that are suspicious.
+                  sa.Column("suspicious", sa.Integer(), nullable=False)]
     else:
         counts = [sa.Column("transactions", sa.Integer(), nullable=False),
                   sa.Column("volume", sa.Numeric(18, 2), nullable=False),
@@ -151,8 +154,9 @@ def upgrade() -> None:
     _totals("daily_totals", "day")
     _totals("user_daily_totals", "day", "user_id")
     _totals("user_monthly_totals", "month", "user_id")
-    # A user's totals: the user activity page reads one user's months.
+    # A user's totals: the user activity page reads one user's months; a dashboard filtered on a user, their days.
     op.create_index(op.f("ix_user_monthly_totals_user_id"), "user_monthly_totals", ["user_id"])
+    op.create_index(op.f("ix_user_daily_totals_user_id"), "user_daily_totals", ["user_id", "day"])
     op.create_table(
         "payment_totals_stale",
         sa.Column("stale_id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
@@ -176,5 +180,6 @@ def downgrade() -> None:
     op.execute("DROP VIEW user_payments")
     op.drop_table("payment_totals_stale")
     op.drop_index(op.f("ix_user_monthly_totals_user_id"), table_name="user_monthly_totals")
+    op.drop_index(op.f("ix_user_daily_totals_user_id"), table_name="user_daily_totals")
     for name in ("user_monthly_totals", "user_daily_totals", "daily_totals"):
         op.drop_table(name)

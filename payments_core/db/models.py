@@ -279,12 +279,16 @@ class _UserTotal:
     sent_volume: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     received: Mapped[int] = mapped_column(Integer)
     received_volume: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    suspicious: Mapped[int] = mapped_column(Integer)  # of the user's payments, sent or received
 
 
 class UserDailyTotal(_UserTotal, Base):
     __tablename__ = "user_daily_totals"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+    # A dashboard filtered on a user reads that user's days.
+    __table_args__ = (Index("ix_user_daily_totals_user_id", "user_id", "day"),)
 
 
 class UserMonthlyTotal(_UserTotal, Base):

@@ -1,5 +1,6 @@
 """The ingestion service against a real broker and a real PostgreSQL."""
 
+import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -147,3 +148,40 @@ def test_the_dashboards_totals_follow_what_the_service_writes_within_seconds(ing
     produce(bootstrap, topic, [message({**pending, "status": "completed"})])
     assert wait_until(lambda: day_totals() == {"completed": 1} or None, timeout=15,
                       message="the payment moved to the completed total")
+
+
+def test_a_key_other_than_the_transaction_id_is_refused_and_no_key_is_accepted(ingestion_settings, start_service,
+                                                                               engine):
+    keyed_wrong, unkeyed, same_id_other_case = payment(), payment(), payment()
+    start_service(ingestion_settings)
+
+    produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic, [
+        (b"order-17", json.dumps(keyed_wrong).encode()),
+        (None, json.dumps(unkeyed).encode()),
+        (same_id_other_case["transaction_id"].upper().encode(), json.dumps(same_id_other_case).encode()),
+    ])
+
+    wait_until(lambda: row(engine, unkeyed["transaction_id"]), message="the unkeyed payment")
+    wait_until(lambda: row(engine, same_id_other_case["transaction_id"]), message="the payment keyed in capitals")
+    refused = wait_until(lambda: refusal(engine, keyed_wrong["transaction_id"]), message="the refusal")
+    assert refused[0]["code"] == "key_mismatch" and refused[0]["field"] == "key"
+    assert "'order-17' is not its transaction_id" in refused[0]["message"]
+    assert row(engine, keyed_wrong["transaction_id"]) is None
+
+
+def test_the_platform_judges_an_import_row_suspicious_whatever_the_sender_said(ingestion_settings, start_service,
+                                                                               engine):
+    above, below = import_row(amount="9000.00", is_suspicious=False), import_row(amount="10.00", is_suspicious=True)
+    start_service(ingestion_settings)
+
+    produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.imports_topic,
+            [message(above), message(below)])
+
+    assert wait_until(lambda: row(engine, above["transaction_id"]), message="the row").is_suspicious is True
+    assert wait_until(lambda: row(engine, below["transaction_id"]), message="the row").is_suspicious is False
+
+
+def refusal(engine, transaction_id):
+    with engine.connect() as conn:
+        return conn.scalar(select(RejectedEvent.reasons).where(
+            RejectedEvent.transaction_id == uuid.UUID(transaction_id)))
