@@ -60,7 +60,8 @@ BEGIN
     DELETE FROM daily_totals WHERE day = ANY (days);
     INSERT INTO daily_totals (day, currency_code, status, transactions, volume, suspicious)
     SELECT day, currency_code, status, count(*), sum(amount), count(*) FILTER (WHERE is_suspicious)
-    FROM stale_rows GROUP BY day, currency_code, status;
+    FROM stale_rows GROUP BY day, currency_code, status
+    ORDER BY day, currency_code, status;
 
     DELETE FROM user_daily_totals WHERE day = ANY (days);
     INSERT INTO user_daily_totals (day, user_id, currency_code, status, sent, sent_volume, received,
@@ -71,7 +72,9 @@ BEGIN
                  0 AS received, 0 AS received_volume, is_suspicious FROM stale_rows
           UNION ALL
           SELECT day, receiver_id, currency_code, status, 0, 0, 1, amount, is_suspicious FROM stale_rows) AS sides
-    GROUP BY day, user_id, currency_code, status;
+    GROUP BY day, user_id, currency_code, status
+    -- Written in key order, so that a day's rows sit together on disk: a range of days reads few pages.
+    ORDER BY day, user_id, currency_code, status;
 
     DELETE FROM user_monthly_totals WHERE month = ANY (months);
     INSERT INTO user_monthly_totals (month, user_id, currency_code, status, sent, sent_volume, received,
@@ -81,7 +84,8 @@ BEGIN
     FROM user_daily_totals
     WHERE day >= (SELECT min(m) FROM unnest(months) AS m)
       AND date_trunc('month', day)::date = ANY (months)
-    GROUP BY 1, user_id, currency_code, status;
+    GROUP BY 1, user_id, currency_code, status
+    ORDER BY 1, user_id, currency_code, status;
     RETURN cardinality(days);
 END $$
 """
