@@ -32,11 +32,13 @@ WITH_EVERY_FILTER = {
     "latest_suspicious": [],
     "rejected_by_reason": [],
     "recent_imports": [],
+    "conflicts": [],
 }
 # Without a filter, how many rows each question answers (their numbers are asserted one by one below).
 ROWS_WITHOUT_FILTER = {"transaction_count": 1, "completion_rate": 1, "suspicious_count": 1, "volume_by_currency": 3,
                        "volume_per_day": 5, "status_split": 3, "top_senders": 4, "top_receivers": 4,
-                       "latest_suspicious": 2, "rejected_by_reason": 3, "recent_imports": 1}
+                       "latest_suspicious": 2, "rejected_by_reason": 3, "recent_imports": 1,
+                       "conflicts": 1}
 
 
 def test_every_question_is_checked_below():
@@ -117,3 +119,9 @@ def test_recent_imports_show_what_reached_the_database(known):
 
 def test_a_value_is_bound_never_written_into_the_sql(known):
     assert ask(known, "transaction_count", username="x' OR '1'='1") == [(0,)]
+
+
+def test_a_conflicting_version_is_listed_with_both_statuses(known):
+    [row] = ask(known, "conflicts")
+
+    assert (row[2], row[3]) == ("completed", "failed")

@@ -27,8 +27,8 @@ TRANSACTIONS = [
 
 
 def insert_known(engine):
-    """Five transactions (two suspicious, one from an import), an import and two refusals, in three days of July
-    2025; returns the engine."""
+    """Five transactions (two suspicious, one from an import), an import, two refusals and a conflicting version,
+    in three days of July 2025; returns the engine."""
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO imports (import_id, file_name, sha256, s3_key, size_bytes, rows_read, "
                           "rows_unique, rows_duplicate, rows_suspicious, rows_malformed, rows_published, status) "
@@ -53,6 +53,12 @@ def insert_known(engine):
             conn.execute(text('INSERT INTO rejected_events (topic, partition, "offset", payload, payload_size, '
                               "reasons, import_id, import_line) VALUES (:t, 0, :o, :p, 1, CAST(:r AS jsonb), :i, :l)"),
                          {"t": topic, "o": offset, "p": b"x", "r": json.dumps(reasons), "i": import_id, "l": line})
+        # Alice's completed payment of 1 July, later sent as failed: a conflict, recorded today.
+        conn.execute(text(
+            "INSERT INTO superseded_events (transaction_id, reason, stored_status, stored_date, incoming_status, "
+            "incoming_date, topic, partition, \"offset\") SELECT transaction_id, 'conflict', 'completed', "
+            "transaction_date, 'failed', transaction_date, 'payments-events', 0, 7 FROM transactions "
+            "WHERE amount = 100.00"))
     with engine.begin() as conn:
         refresh_totals(conn)  # as the ingestion service does every few seconds
     return engine

@@ -21,7 +21,7 @@ from payments_core.schemas import TOPIC_MODELS, render, schema_path
 installed = sys.argv[1]
 for name in ("alembic.ini", "migrations", "metabase", "schemas", "csvs"):
     assert str(data_path(name)).startswith(installed), (name, data_path(name))
-assert len(load_dashboard().questions) == 11
+assert len(load_dashboard().questions) == 12
 assert ScriptDirectory.from_config(alembic_config("postgresql://x@y/z")).get_current_head() is not None
 assert all(schema_path(topic).read_text() == render(topic) for topic in TOPIC_MODELS)
 assert SAMPLE.exists() and str(SAMPLE).startswith(installed)
