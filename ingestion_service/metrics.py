@@ -29,6 +29,8 @@ class Metrics:
         # prometheus_client adds `_total`: payments_ingest_stale_total{topic, reason="older"|"conflict"}.
         self.stale = Counter("payments_ingest_stale", "Versions not applied: older than what is stored, or a final "
                              "status contradicting another", ["topic", "reason"], registry=r)
+        self.overruled = Counter("payments_ingest_suspicious_overruled", "Import rows whose is_suspicious the "
+                                 "platform's threshold overruled", ["topic"], registry=r)
         self.rejected = Counter("payments_ingest_messages_rejected",
                                 "Messages refused, by topic and reason code", ["topic", "reason"], registry=r)
         self.batch_size = Histogram("payments_ingest_batch_messages", "Messages per batch", registry=r,

@@ -4,6 +4,7 @@ so data flows one way: read -> parse -> resolve -> write -> commit."""
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 from payments_core.contract import ImportRowEvent, PaymentEvent, Reason
@@ -23,8 +24,9 @@ class Resolver:
         self.suspicious_above = suspicious_above
         self.lookups = lookups or Lookups()
 
-    def resolve(self, parsed: list[Parsed], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal]]:
-        """Rows for the events whose users and currency exist, refusals naming what does not.
+    def resolve(self, parsed: list[Parsed], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal], Counter[str]]:
+        """Rows for the events whose users and currency exist, refusals naming what does not, and by topic how
+        many import rows said `is_suspicious` otherwise than the platform judges.
 
         Runs at most two queries on `cursor`, for what the cache lacks; a database error propagates.
         """
@@ -37,18 +39,20 @@ class Resolver:
             currency_alphas={e.currency for e in imports},
             currency_codes={e.currency_code for e in payments},
         )
-        rows, refusals = [], []
+        rows, refusals, overruled = [], [], Counter()
         for item in parsed:
             event = item.event
             if isinstance(event, PaymentEvent):
                 outcome = self._payment_row(item.source, event)
             else:
                 outcome = self._import_row(item.source, event)
+                if isinstance(outcome, Row) and outcome.is_suspicious != event.is_suspicious:
+                    overruled[item.source.topic] += 1
             if isinstance(outcome, Row):
                 rows.append((outcome, item.source))
             else:
                 refusals.append(outcome)
-        return rows, refusals
+        return rows, refusals, overruled
 
     def _payment_row(self, source: Source, event: PaymentEvent) -> Row | Refusal:
         users = self.lookups.user_ids

@@ -392,6 +392,8 @@ class IngestionService:
             self.metrics.collapsed.labels(topic).inc(n)
         for superseded in outcome.superseded:
             self.metrics.stale.labels(superseded.source.topic, superseded.reason).inc()
+        for topic, n in outcome.overruled.items():
+            self.metrics.overruled.labels(topic).inc(n)
         for refusal in outcome.refusals:
             self.metrics.rejected.labels(refusal.source.topic, refusal.reasons[0].code).inc()
 

@@ -127,10 +127,13 @@ class Outcome:
     # By topic: rows replaced by a later version of the same transaction within the batch.
     collapsed: Counter[str] = field(default_factory=Counter)
     superseded: list[Superseded] = field(default_factory=list)
+    # By topic: import rows whose `is_suspicious` the platform's threshold overruled.
+    overruled: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Outcome) -> Outcome:
         return Outcome(self.written + other.written, self.refusals + other.refusals,
-                       self.collapsed + other.collapsed, self.superseded + other.superseded)
+                       self.collapsed + other.collapsed, self.superseded + other.superseded,
+                       self.overruled + other.overruled)
 
 
 class PostgresSink:
@@ -168,7 +171,7 @@ class PostgresSink:
         connection = self._connect()
         try:
             with connection.cursor() as cursor:
-                rows, unresolved = self.resolver.resolve(parsed, cursor)
+                rows, unresolved, overruled = self.resolver.resolve(parsed, cursor)
                 latest, superseded = _settle_per_transaction(rows)
                 collapsed = _collapsed(rows, latest, superseded)
                 try:
@@ -185,7 +188,8 @@ class PostgresSink:
                 _record_progress(cursor, rows, latest)  # every row decided on, saved or superseded
             connection.commit()
             lost = {id(s.row) for s in left_out}
-            return Outcome([w for w in latest if id(w[0]) not in lost], every_refusal, collapsed, superseded)
+            return Outcome([w for w in latest if id(w[0]) not in lost], every_refusal, collapsed, superseded,
+                           overruled)
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
             self.close()
             raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e

@@ -172,13 +172,21 @@ def test_a_key_other_than_the_transaction_id_is_refused_and_no_key_is_accepted(i
 def test_the_platform_judges_an_import_row_suspicious_whatever_the_sender_said(ingestion_settings, start_service,
                                                                                engine):
     above, below = import_row(amount="9000.00", is_suspicious=False), import_row(amount="10.00", is_suspicious=True)
-    start_service(ingestion_settings)
+    agreeing = import_row(amount="9000.00", is_suspicious=True)
+    running = start_service(ingestion_settings)
+    topic = ingestion_settings.imports_topic
 
-    produce(ingestion_settings.kafka_bootstrap_servers, ingestion_settings.imports_topic,
-            [message(above), message(below)])
+    produce(ingestion_settings.kafka_bootstrap_servers, topic, [message(above), message(below), message(agreeing)])
 
     assert wait_until(lambda: row(engine, above["transaction_id"]), message="the row").is_suspicious is True
     assert wait_until(lambda: row(engine, below["transaction_id"]), message="the row").is_suspicious is False
+    wait_until(lambda: row(engine, agreeing["transaction_id"]), message="the row")
+
+    def overruled():
+        return running.service.metrics.registry.get_sample_value("payments_ingest_suspicious_overruled_total",
+                                                                 {"topic": topic})
+
+    assert wait_until(lambda: overruled() == 2, message="the two rows whose file said otherwise, counted")
 
 
 def refusal(engine, transaction_id):
