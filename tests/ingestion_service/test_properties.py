@@ -1,7 +1,7 @@
 """Property-based tests of the running service, through a real broker and PostgreSQL: whatever messages arrive
 (any bytes, any JSON, any key, headers and Kafka timestamp, on either topic), the service stays alive, every
-partition keeps moving, and every message is accounted for: consumed = upserted + collapsed + refused, each
-refusal recorded where a person can read it."""
+partition keeps moving, and every message is accounted for: consumed = upserted + collapsed + stale + refused,
+each refusal recorded where a person can read it, each stale version too."""
 
 import json
 import uuid
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from payments_core.db.models import RejectedEvent, Transaction
+from payments_core.db.models import RejectedEvent, SupersededEvent, Transaction
 from tests.helpers.events import import_row, payment
 from tests.helpers.kafka import produce_records
 from tests.helpers.waiting import wait_until
@@ -102,6 +102,7 @@ def test_any_messages_leave_the_service_alive_every_partition_moving_and_every_m
     metrics = running.service.metrics
     wait_until(lambda: _total(metrics.consumed) == running.produced,
                message="every message consumed")
-    refused = _total(metrics.rejected)
-    assert _total(metrics.consumed) == _total(metrics.upserted) + _total(metrics.collapsed) + refused
+    refused, stale = _total(metrics.rejected), _total(metrics.stale)
+    assert _total(metrics.consumed) == _total(metrics.upserted) + _total(metrics.collapsed) + stale + refused
     wait_until(lambda: _count(engine, RejectedEvent) == refused, message="every refusal recorded")
+    assert _count(engine, SupersededEvent) == stale, "every stale version recorded"
