@@ -27,6 +27,7 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# A payment's day; a constant of this module, formatted into the SQL below (never data).
 _DAY = "(transaction_date AT TIME ZONE 'UTC')::date"
 
 REFRESH = """
