@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from sqlalchemy import Engine, text
 
 from .cache import AnswerCache
+from .paging import older_link, position
 from .questions import load_dashboard, load_question, render
 
 __all__ = ["bp", "init_app"]
@@ -31,6 +31,9 @@ def init_app(app: Flask, engine: Engine, cache_seconds: float = 5.0) -> None:
     app.extensions["dashboard_cache_seconds"] = cache_seconds
     app.register_blueprint(bp)
 
+
+# The LIMIT of metabase/questions/user_history.sql: a full page has a next one.
+USER_HISTORY_PAGE = 200
 COLOURS = ["#2457c5", "#b45309", "#067647", "#9e1f63", "#5b6475", "#0e7490"]
 
 
@@ -130,29 +133,14 @@ def question(name: str):
 def user(username: str):
     """A user's activity and payments, newest first, 200 at a time: `before` and `before_id` (the last row shown)
     start the next page, which costs the same however far back it is."""
-    page = _before()
+    before = position("the date and id of a payment shown, as in the link to older payments")
+    page = {"before": before[0], "before_id": before[1]} if before else {}
     with current_app.extensions["dashboard_engine"].connect() as conn:
         known = conn.scalar(text("SELECT full_name FROM users WHERE username = :username"), {"username": username})
         if known is None:
             abort(404, description=f"There is no user {username!r}.")
         activity = list(conn.execute(render(_user_question("user_activity").sql, {"username": username})))
         history = list(conn.execute(render(_user_question("user_history").sql, {"username": username, **page})))
-    older = None
-    if len(history) == 200:
-        last = history[-1]
-        older = {"before": last.transaction_date.isoformat(), "before_id": str(last.transaction_id)}
+    older = older_link(history, USER_HISTORY_PAGE, "transaction_date", "transaction_id")
     return render_template("dashboard/user.html", username=username, full_name=known, activity=activity,
                            history=history, older=older, paged=bool(page))
-
-
-def _before() -> dict:
-    """The page of a user's history to show: `before` and `before_id` of the query string, checked (a 400 naming
-    them, never a database error)."""
-    raw_date, raw_id = request.args.get("before", "").strip(), request.args.get("before_id", "").strip()
-    if not raw_date and not raw_id:
-        return {}
-    try:
-        return {"before": datetime.fromisoformat(raw_date), "before_id": uuid.UUID(raw_id)}
-    except ValueError:
-        abort(400, description="before and before_id should be the date and id of a payment shown, as in the "
-                               "link to older payments.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+
+from dashboards.paging import older_link, position
 
 from .. import store
 from ..archive import ArchiveError, attachment, read_archived
@@ -33,18 +34,9 @@ def _record(import_id: uuid.UUID):
 @bp.get("")
 def history():
     """The imports, newest first, a page at a time; `before` and `before_id` (the last one shown) start the next."""
-    before = None
-    raw_date, raw_id = request.args.get("before", "").strip(), request.args.get("before_id", "").strip()
-    if raw_date or raw_id:
-        try:
-            before = (datetime.fromisoformat(raw_date), uuid.UUID(raw_id))
-        except ValueError:
-            abort(400, description="before and before_id should be the time and id of an import shown, as in the "
-                                   "link to older imports.")
+    before = position("the time and id of an import shown, as in the link to older imports")
     imports = store.history(_importer().engine, before, HISTORY_PER_PAGE)
-    older = None
-    if len(imports) == HISTORY_PER_PAGE:
-        older = {"before": imports[-1].uploaded_at.isoformat(), "before_id": str(imports[-1].import_id)}
+    older = older_link(imports, HISTORY_PER_PAGE, "uploaded_at", "import_id")
     return render_template("imports/history.html", imports=imports, older=older, paged=before is not None)
 
 
