@@ -16,7 +16,7 @@ import hashlib
 import re
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 __all__ = ["NAMESPACE", "derived_id", "payment_key", "text_of"]
 
@@ -50,7 +50,9 @@ def _amount(text: str) -> str:
         return text
     if not number:
         return "0"
-    return f"{number.normalize():f}"
+    # With as many digits as the number has: the default context's 28 would round a long amount, and two writings
+    # of one number would then give two keys.
+    return f"{number.normalize(Context(prec=max(28, len(number.as_tuple().digits)))):f}"
 
 
 def _instant(text: str) -> str:
