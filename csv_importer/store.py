@@ -18,8 +18,8 @@ from .identity import text_of
 from .marking import ALREADY_IMPORTED, MALFORMED, REPEATED, SUSPICIOUS, Marked
 from .reading import CsvLayout, records
 
-__all__ = ["Earlier", "ImportStatus", "Overlap", "earlier", "flags_page", "leave_out_imported", "lock_content",
-           "record_import", "rejected_rows", "status"]
+__all__ = ["Earlier", "FlagPage", "ImportStatus", "Overlap", "earlier", "flags_page", "leave_out_imported",
+           "lock_content", "record_import", "rejected_rows", "status"]
 
 
 class _Stream(io.TextIOBase):
@@ -179,36 +179,38 @@ def history(engine: Engine, before: tuple[datetime, uuid.UUID] | None = None, li
         return list(conn.execute(query))
 
 
+@dataclass(frozen=True)
+class FlagPage:
+    rows: list
+    total: int  # the import's flagged rows of this kind, in all
+    previous: int | None  # the first line shown, when rows come before it (None at the start)
+    next: int | None  # the last line shown, when rows come after it (None at the end)
+
+
 def flags_page(engine: Engine, import_id: uuid.UUID, kind: str, after: int = 0, per_page: int = 50,
-               backwards: bool = False) -> tuple[list, int]:
-    """The flagged rows of `kind` after line `after` (or, `backwards`, the page before it), by line, and how
-    many there are in all. Pages by line number rather than offset: the primary key takes it straight there."""
+               backwards: bool = False) -> FlagPage:
+    """The flagged rows of `kind` after line `after` (or, `backwards`, the page before it), by line. Pages by line
+    number rather than offset: the primary key takes it straight there. One row more than a page says whether
+    there is another in the direction read; a look the other way says whether there is one behind."""
     where = (ImportFlag.import_id == import_id) & (ImportFlag.kind == kind)
+    line = ImportFlag.line_number
     if backwards:
-        query = select(ImportFlag).where(where, ImportFlag.line_number < after).order_by(
-            ImportFlag.line_number.desc()).limit(per_page)
+        page = select(ImportFlag).where(where, line < after).order_by(line.desc())
     else:
-        query = select(ImportFlag).where(where, ImportFlag.line_number > after).order_by(
-            ImportFlag.line_number).limit(per_page)
+        page = select(ImportFlag).where(where, line > after).order_by(line)
     with engine.connect() as conn:
         total = conn.scalar(select(func.count()).select_from(ImportFlag).where(where))
-        rows = list(conn.execute(query))
-    return (rows[::-1] if backwards else rows), total
-
-
-def flags_before(engine: Engine, import_id: uuid.UUID, kind: str, line: int) -> bool:
-    """Whether the import has flagged rows of `kind` before `line` (a link to the previous page)."""
-    return _flag_exists(engine, import_id, kind, ImportFlag.line_number < line)
-
-
-def flags_after(engine: Engine, import_id: uuid.UUID, kind: str, line: int) -> bool:
-    return _flag_exists(engine, import_id, kind, ImportFlag.line_number > line)
-
-
-def _flag_exists(engine: Engine, import_id: uuid.UUID, kind: str, condition) -> bool:
-    where = (ImportFlag.import_id == import_id) & (ImportFlag.kind == kind) & condition
-    with engine.connect() as conn:
-        return conn.scalar(select(select(ImportFlag.line_number).where(where).exists()))
+        rows = list(conn.execute(page.limit(per_page + 1)))
+        more, rows = len(rows) > per_page, rows[:per_page]
+        if backwards:
+            rows.reverse()
+        if not rows:
+            return FlagPage(rows, total, None, None)
+        behind = line > rows[-1].line_number if backwards else line < rows[0].line_number
+        other_side = conn.scalar(select(select(line).where(where, behind).exists()))
+    before_first, after_last = (more, other_side) if backwards else (other_side, more)
+    return FlagPage(rows, total, rows[0].line_number if before_first else None,
+                    rows[-1].line_number if after_last else None)
 
 
 @dataclass

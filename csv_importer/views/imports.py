@@ -50,21 +50,12 @@ def detail(import_id: uuid.UUID):
                            status=store.status(_importer().engine, record))
 
 
-def _flag_table(import_id: uuid.UUID, kind: str) -> dict:
-    """One page of the flagged rows of `kind`, with the lines that start the previous and next pages (None at an
-    end)."""
-    engine = _importer().engine
-    before, after = _line(f"{kind}_before"), _line(f"{kind}_after")
+def _flag_table(import_id: uuid.UUID, kind: str) -> store.FlagPage:
+    """One page of the flagged rows of `kind`, with the lines that start the previous and next pages."""
+    before = _line(f"{kind}_before")
     if before is not None:
-        rows, total = store.flags_page(engine, import_id, kind, before, PER_PAGE, backwards=True)
-    else:
-        rows, total = store.flags_page(engine, import_id, kind, after or 0, PER_PAGE)
-    if not rows:
-        return {"rows": rows, "total": total, "previous": None, "next": None}
-    first, last = rows[0].line_number, rows[-1].line_number
-    return {"rows": rows, "total": total,
-            "previous": first if store.flags_before(engine, import_id, kind, first) else None,
-            "next": last if store.flags_after(engine, import_id, kind, last) else None}
+        return store.flags_page(_importer().engine, import_id, kind, before, PER_PAGE, backwards=True)
+    return store.flags_page(_importer().engine, import_id, kind, _line(f"{kind}_after") or 0, PER_PAGE)
 
 
 def _line(name: str) -> int | None:
