@@ -111,6 +111,13 @@ def check_template_tags(tags: dict) -> str | None:
     return None
 
 
+def card_problem(body: dict) -> str | None:
+    """What Metabase refuses in a card's body (POST or PUT), if anything."""
+    if "dataset_query" not in body:
+        return None
+    return check_template_tags(body["dataset_query"]["native"].get("template-tags") or {})
+
+
 class MetabaseState:
     def __init__(self, syncs_before_complete: int = 2, sync_outcome: str = "complete",
                  database_url: str | None = None):
@@ -232,7 +239,7 @@ def stand_in(state: MetabaseState) -> Flask:
         body = request.get_json()
         if body["dataset_query"]["database"] not in state.databases:
             abort(400)
-        if problem := check_template_tags(body["dataset_query"]["native"].get("template-tags") or {}):
+        if problem := card_problem(body):
             return {"message": problem}, 400
         wrote()
         card = {**body, "id": next(state.ids)}
@@ -249,8 +256,7 @@ def stand_in(state: MetabaseState) -> Flask:
         signed_in()
         card = state.cards.get(card_id) or abort(404)
         body = request.get_json()
-        if "dataset_query" in body and (problem := check_template_tags(
-                body["dataset_query"]["native"].get("template-tags") or {})):
+        if problem := card_problem(body):
             return {"message": problem}, 400
         wrote()
         card.update(body)
