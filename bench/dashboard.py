@@ -3,7 +3,7 @@ concurrent clients.
 
 1. Loads `--rows` payments (default 10,000,000) with COPY: 300 users, two years, six currencies, statuses
    completed/pending/failed 80/12/8 %, amounts spread so that about 3 % are above the suspicious threshold.
-   The statement triggers note the days, and one refresh computes the totals, as the ingestion service would.
+   The statement triggers log the rows, and one refresh adds them to the totals, as the ingestion service would.
 2. EXPLAIN ANALYZE of every question (the SQL Metabase runs too), without and with each filter: the median of
    three runs, in ms.
 3. Starts the importer web app (as `payments importer` serves it) and runs `--clients` signed-in clients for
@@ -96,8 +96,9 @@ def load(database_url: str, rows: int, chunk: int = 500_000) -> None:
     print()
     started = time.perf_counter()
     with engine.begin() as conn:
-        days = refresh_totals(conn)
-    print(f"  totals of {days} days computed in {time.perf_counter() - started:.1f} s")
+        cells = refresh_totals(conn)
+    print(f"  totals computed ({cells:,} cells of day, user, currency and status) in "
+          f"{time.perf_counter() - started:.1f} s")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
         sizes = conn.execute(text(

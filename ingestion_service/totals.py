@@ -1,5 +1,5 @@
 """Keeps the dashboards' totals in step with `transactions`: every few seconds, on a thread and a connection of its
-own, it recomputes the days that changed (`refresh_totals`, migration 0008).
+own, it adds the rows that changed to them (`refresh_totals`, migration 0013).
 
 A failure is logged and tried again at the next tick: the totals lag, the ingestion goes on.
 """

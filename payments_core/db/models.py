@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     ForeignKey,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -300,14 +302,19 @@ class UserMonthlyTotal(_UserTotal, Base):
     __table_args__ = (Index("ix_user_monthly_totals_user_id", "user_id"),)
 
 
-class PaymentTotalsStale(Base):
-    """Days whose totals a statement on `transactions` changed, until `refresh_payment_totals()` recomputes them.
-    Append-only, so that writers never wait on each other."""
-
-    __tablename__ = "payment_totals_stale"
-
-    stale_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
+# Rows that statements on `transactions` wrote (sign +1) or removed (-1), until `refresh_payment_totals()` adds them
+# to the totals (migration 0013). Append-only and without a key, so that writers never wait on each other.
+payment_totals_changes = Table(
+    "payment_totals_changes", Base.metadata,
+    Column("day", Date, nullable=False),
+    Column("sender_id", UUID(as_uuid=True), nullable=False),
+    Column("receiver_id", UUID(as_uuid=True), nullable=False),
+    Column("currency_code", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("is_suspicious", Boolean, nullable=False),
+    Column("sign", SmallInteger, nullable=False),
+)
 
 
 class SupersededEvent(Base):

@@ -1,4 +1,4 @@
-"""The dashboards' totals (migration 0008): recomputed from `transactions` for the days that changed."""
+"""The dashboards' totals (migrations 0008 and 0013): kept up with the rows of `transactions` that changed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ __all__ = ["refresh_totals"]
 
 
 def refresh_totals(conn: Connection) -> int:
-    """Recompute the totals of the days that statements on `transactions` changed since the last refresh; returns
-    how many days. Safe to call from several processes at once: one does the work, the others return 0."""
+    """Add to the totals the rows that statements on `transactions` wrote or removed since the last refresh; returns
+    how many cells (day, user, currency, status) changed. Safe to call from several processes at once: one does the
+    work, the others return 0."""
     return conn.execute(text("SELECT refresh_payment_totals()")).scalar_one()

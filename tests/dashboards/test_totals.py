@@ -155,6 +155,38 @@ def test_an_upsert_that_inserts_and_updates_marks_both(payments_engine):
     assert_questions_match_direct_queries(payments_engine)
 
 
+def test_a_write_committed_during_a_refresh_is_added_by_the_next_once(payments_engine):
+    """A writer still in its transaction while the refresh runs: its rows are not lost, nor added twice."""
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)
+    writer = payments_engine.connect()
+    try:
+        writer.begin()
+        insert(writer, payments(40, seed=10))
+        writer.execute(text("UPDATE transactions SET status = 'failed' WHERE status = 'pending'"))
+        with payments_engine.begin() as conn:
+            refresh_totals(conn)
+        writer.commit()
+    finally:
+        writer.close()
+
+    assert_questions_match_direct_queries(payments_engine)
+    assert_questions_match_direct_queries(payments_engine)
+
+
+def test_a_refresh_costs_what_changed_not_the_whole_day(payments_engine):
+    """After a refresh the log is empty; the next refresh only sees the cells of the rows written since."""
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)
+        insert(conn, [{**row, "s": USERS[0].user_id, "r": USERS[1].user_id, "c": 840, "st": "pending",
+                       "d": datetime(2025, 6, 3, 12, tzinfo=UTC)} for row in payments(5, seed=11)])
+        cells = refresh_totals(conn)
+        left = conn.scalar(text("SELECT count(*) FROM payment_totals_changes"))
+
+    assert (cells, left) == (2, 0)  # the sender's and the receiver's cell of that day, currency and status
+    assert_questions_match_direct_queries(payments_engine)
+
+
 def test_the_user_page_questions_match_direct_queries(payments_engine):
     with payments_engine.begin() as conn:
         refresh_totals(conn)
