@@ -44,7 +44,10 @@ def load_users(database_url: str) -> list[User]:
                                        "(logged), so that a restart does not publish the same transactions again.")
 @click.option("--invalid-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of deliberately broken events, to see validation and the dead-letter topic at work.")
-def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: float) -> None:
+@click.option("--stuck-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of the payments starting pending that are never settled, to see the payments pending "
+                   "beyond PENDING_SLA_MINUTES on the dashboards.")
+def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: float, stuck_ratio: float) -> None:
     """Publish synthetic payments to PAYMENTS_TOPIC. Exits 0 once every event is confirmed by the broker, 1 if
     any was not; Ctrl-C or SIGTERM stops after the events already sent are confirmed."""
     stop = stop_on_signals()
@@ -55,11 +58,11 @@ def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: fl
         raise click.BadParameter("must be 0 or more", param_hint="--rate")
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     users = load_users(settings.database_url)
-    stream = PaymentStream(users, seed=seed, invalid_ratio=invalid_ratio)
-    log.info("publishing to %s at %s, %s, %d users, seed %d (--seed repeats it), invalid ratio %.2f",
-             settings.payments_topic,
+    stream = PaymentStream(users, seed=seed, invalid_ratio=invalid_ratio, stuck_ratio=stuck_ratio)
+    log.info("publishing to %s at %s, %s, %d users, seed %d (--seed repeats it), invalid ratio %.2f, "
+             "stuck ratio %.2f", settings.payments_topic,
              f"{rate:g} events/s" if rate else "full speed", f"{count:,} events" if count else "until stopped",
-             len(users), seed, invalid_ratio)
+             len(users), seed, invalid_ratio, stuck_ratio)
     config = producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,
                                           "queue.buffering.max.messages": 1_000_000,
                                           "message.timeout.ms": settings.generator_delivery_timeout_ms})

@@ -3,7 +3,8 @@
 Senders and receivers are drawn from the users (never one person on both sides), amounts from a skewed
 (lognormal) distribution in which a small share exceeds the suspicious threshold, currencies by weight. Half of
 the payments start `pending` and are published again a little later, with the same transaction_id, as
-`completed` or `failed`, so the upsert path is exercised all the time.
+`completed` or `failed`, so the upsert path is exercised all the time; a share of those (`stuck_ratio`) is never
+settled, to show the payments pending beyond the service level.
 
 Events are written as the contract's JSON straight from text this module makes (ids, amounts with two decimals,
 ISO timestamps): going through the pydantic model would cost more than the publishing itself. A test validates
@@ -47,19 +48,20 @@ class Generated(NamedTuple):
 
     key: bytes | None
     value: bytes
-    kind: str  # "new", "settled" or "invalid"
+    kind: str  # "new", "stuck" (pending, never settled), "settled" or "invalid"
 
 
 class PaymentStream:
     """An endless, deterministic stream of payment events (timestamps aside: they are the time of sending)."""
 
-    def __init__(self, users: Sequence[User], seed: int = 0, invalid_ratio: float = 0.0,
+    def __init__(self, users: Sequence[User], seed: int = 0, invalid_ratio: float = 0.0, stuck_ratio: float = 0.0,
                  clock: Callable[[], float] = time.time):
         if len(users) < 2:
             raise ValueError("at least two users are needed; run `payments seed`")
         self.users = list(users)
         self.rng = random.Random(seed)
         self.invalid_ratio = invalid_ratio
+        self.stuck_ratio = stuck_ratio  # of the payments that start pending, the share never settled
         self.clock = clock
         self.index = 0
         self.pending: list[tuple[int, int, str, tuple]] = []  # (due index, tie-break, id, fields) as a heap
@@ -84,6 +86,8 @@ class PaymentStream:
         currency = self.rng.choice(self._currency_table)
         fields = (sender.user_id, receiver.user_id, self._amount(currency), currency)
         if self.rng.random() < PENDING_SHARE:
+            if self.stuck_ratio and self.rng.random() < self.stuck_ratio:
+                return self._event(transaction_id, *fields, "pending", kind="stuck")
             due = self.index + self.rng.randint(*SETTLE_AFTER)
             heapq.heappush(self.pending, (due, self.index, transaction_id, fields))
             return self._event(transaction_id, *fields, "pending", kind="new")

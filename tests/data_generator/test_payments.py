@@ -54,6 +54,19 @@ def test_a_pending_payment_is_settled_later_under_the_same_id():
     assert Counter(second for (_, _), (second, _) in settled)["failed"] > 0
 
 
+def test_a_stuck_ratio_leaves_that_share_of_pending_payments_never_settled():
+    generated = take(PaymentStream(USERS, seed=3, stuck_ratio=0.25), 20_000)
+    statuses: dict[str, list[str]] = {}
+    for g in generated:
+        statuses.setdefault(json.loads(g.value)["transaction_id"], []).append(g.kind)
+    started_pending = [kinds for kinds in statuses.values() if kinds[0] in ("new", "stuck")
+                       and (kinds[0] == "stuck" or len(kinds) == 2)]
+    stuck = [kinds for kinds in started_pending if kinds[0] == "stuck"]
+
+    assert all(kinds == ["stuck"] for kinds in stuck), "a stuck payment is never sent again"
+    assert 0.2 < len(stuck) / len(started_pending) < 0.3
+
+
 def test_the_same_seed_gives_the_same_payments_and_another_seed_others():
     def content(seed):
         stream = PaymentStream(USERS, seed=seed, clock=lambda: 1_750_000_000.0)
