@@ -49,7 +49,9 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
 
     app.register_blueprint(upload_bp)
     app.register_blueprint(imports_bp)
-    dashboard.init_app(app, app.extensions["importer"].engine, settings.dashboard_cache_seconds)
+    # Half the serving threads at most hold a live alert's stream; the other half always serve pages.
+    dashboard.init_app(app, app.extensions["importer"].engine, settings.dashboard_cache_seconds,
+                       alert_streams=settings.importer_threads // 2)
 
     @app.before_request
     def refuse_bad_characters():

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from sqlalchemy import Engine, text
 
+from .alerts import AlertStreams, since_from
 from .cache import AnswerCache
 from .paging import older_link, position
 from .questions import load_dashboard, load_question, render
@@ -24,11 +25,14 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
                static_folder="static", static_url_path="/static")
 
 
-def init_app(app: Flask, engine: Engine, cache_seconds: float = 5.0) -> None:
-    """Register the dashboard on `app`, reading from `engine`; an answer is reused for `cache_seconds`."""
+def init_app(app: Flask, engine: Engine, cache_seconds: float = 5.0, alert_streams: int = 4,
+             alert_seconds: float = 2.0) -> None:
+    """Register the dashboard on `app`, reading from `engine`; an answer is reused for `cache_seconds`. At most
+    `alert_streams` live alerts stream at once (each holds a serving thread), counting every `alert_seconds`."""
     app.extensions["dashboard_engine"] = engine
     app.extensions["dashboard_cache"] = AnswerCache(cache_seconds)
     app.extensions["dashboard_cache_seconds"] = cache_seconds
+    app.extensions["dashboard_alerts"] = AlertStreams(engine, alert_streams, every=alert_seconds)
     app.register_blueprint(bp)
 
 
@@ -112,7 +116,21 @@ def overview():
     chart = current_app.extensions["dashboard_cache"].get(
         ("chart", tuple(sorted(filters.items()))), lambda: line_chart(answers["volume_per_day"][1]))
     return render_template("dashboard/index.html", filters=filters, answers=answers, chart=chart,
-                           dashboard=_dashboard())
+                           dashboard=_dashboard(), opened=datetime.now(UTC).isoformat(timespec="microseconds"),
+                           cache_seconds=current_app.extensions["dashboard_cache_seconds"])
+
+
+@bp.get("/alerts")
+def alerts():
+    """Server-Sent Events: the suspicious payments and the breaches of the pending service level since `since`
+    (when the page was drawn), as `alert` events with both counts."""
+    raw = request.args.get("since", "").strip()
+    try:
+        since = since_from(raw) if raw else datetime.now(UTC)
+    except ValueError:
+        abort(400, description=f"since should be a moment like 2025-07-07T10:00:00+00:00, not {raw!r}.")
+    return Response(current_app.extensions["dashboard_alerts"].open(since), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @bp.get("/suspicious")

@@ -45,6 +45,8 @@ class Metrics:
         self.broker_up_gauge = Gauge("payments_ingest_broker_up", "1 while a broker connection is up", registry=r)
         self.lag = Gauge("payments_ingest_visible_lag", "Messages behind on the partitions this instance owns, as "
                          "far as the broker's high watermarks show", registry=r)
+        self.beyond_sla = Gauge("payments_pending_beyond_sla", "Payments pending longer than PENDING_SLA_MINUTES, "
+                                "as of the last refresh of the dashboards' totals", registry=r)
         self.last_batch_at = time.time()
         self.started = False
         self.topic_partitions = 0  # of the subscribed topics, as the broker's metadata shows them

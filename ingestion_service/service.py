@@ -90,7 +90,8 @@ class IngestionService:
         self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
         self.parser = Parser(settings)  # on the reader thread
         self.sink = PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold))
-        self.totals = TotalsRefresher(settings.database_url, settings.totals_refresh_seconds)
+        self.totals = TotalsRefresher(settings.database_url, settings.totals_refresh_seconds,
+                                      on_pending_beyond_sla=self.metrics.beyond_sla.set)
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
         session_ms = settings.ingestion_session_timeout_ms
         self.consumer = Consumer({

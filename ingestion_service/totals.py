@@ -1,5 +1,6 @@
 """Keeps the dashboards' totals in step with `transactions`: every few seconds, on a thread and a connection of its
-own, it adds the rows that changed to them (`refresh_totals`, migration 0013).
+own, it adds the rows that changed to them (`refresh_totals`, migration 0013), then counts the payments pending
+beyond the service level (`payments_pending_beyond_sla`, migration 0014).
 
 A failure is logged and tried again at the next tick: the totals lag, the ingestion goes on.
 """
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError
 
 from payments_core.db.connect import make_engine
+from payments_core.db.service_levels import pending_beyond_sla
 from payments_core.db.totals import refresh_totals
 
 __all__ = ["TotalsRefresher"]
@@ -20,13 +23,15 @@ log = logging.getLogger(__name__)
 
 
 class TotalsRefresher(threading.Thread):
-    def __init__(self, database_url: str, every_seconds: float):
+    def __init__(self, database_url: str, every_seconds: float,
+                 on_pending_beyond_sla: Callable[[int], None] = lambda count: None):
         super().__init__(name="totals-refresher", daemon=True)
         # One connection, checked before use: after a restart of PostgreSQL the next tick connects again.
         self.engine = make_engine(database_url, pool_size=1, max_overflow=0, connect_args={
             "connect_timeout": 5, "application_name": "totals_refresher",
             "options": "-c statement_timeout=300000"})
         self.every_seconds = every_seconds
+        self.on_pending_beyond_sla = on_pending_beyond_sla
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -34,6 +39,8 @@ class TotalsRefresher(threading.Thread):
             try:
                 with self.engine.begin() as conn:
                     refresh_totals(conn)
+                with self.engine.connect() as conn:
+                    self.on_pending_beyond_sla(sum(pending_beyond_sla(conn).values()))
             except DBAPIError as e:
                 log.warning("the dashboards' totals were not refreshed (tried again in %.0f s): %s",
                             self.every_seconds, str(e.orig or e).strip().splitlines()[0])

@@ -72,8 +72,15 @@ class S3Settings(_FromEnvironment):
     s3_bucket: str = Field("files-imported", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-class SetupSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings):
-    """What `payments setup` prepares: topics, schema, seed data and bucket."""
+class PendingSla(_FromEnvironment):
+    """How long a payment may stay `pending` before it is in breach of the service level. `payments setup` writes it
+    into the database (`service_levels`), where the dashboards and the ingestion service's gauge read it."""
+
+    pending_sla_minutes: int = Field(15, ge=1, le=43200)
+
+
+class SetupSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, PendingSla):
+    """What `payments setup` prepares: topics, schema, seed data, the service level, and bucket."""
 
 
 class ServicePorts(_FromEnvironment):

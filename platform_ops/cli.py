@@ -54,7 +54,7 @@ def setup(timeout: float) -> None:
     for topic, partitions in create_topics(settings.kafka_bootstrap_servers, settings).items():
         click.echo(f"topic {topic}: {partitions} partitions")
     wait_for_database(settings.database_url, timeout)
-    counts = migrate_and_seed(settings.database_url)
+    counts = migrate_and_seed(settings.database_url, settings.pending_sla_minutes)
     click.echo(f"database migrated to head; seed added {counts['currencies']} currencies, {counts['users']} users")
     created = create_bucket(settings)
     click.echo(f"bucket {settings.s3_bucket} {'created' if created else 'exists'}")

@@ -15,6 +15,7 @@ from urllib3.exceptions import HTTPError
 from payments_core.db.connect import ensure_database, make_engine
 from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
+from payments_core.db.service_levels import set_service_level
 from payments_core.errors import ServerStartError
 from payments_core.kafka import ensure_topics, platform_topics
 from payments_core.settings import S3Settings, TopicSettings
@@ -27,13 +28,18 @@ def create_topics(bootstrap_servers: str, settings: TopicSettings) -> dict[str, 
     return ensure_topics(bootstrap_servers, platform_topics(settings), settings.topic_partitions)
 
 
-def migrate_and_seed(database_url: str) -> dict[str, int]:
-    """Create the database if missing, migrate it to head and load the seed data; returns what seed added."""
+def migrate_and_seed(database_url: str, pending_sla_minutes: int | None = None) -> dict[str, int]:
+    """Create the database if missing, migrate it to head, load the seed data and, when given, set how long a
+    payment may stay pending; returns what seed added."""
     ensure_database(database_url)
     upgrade(database_url)
     engine = make_engine(database_url)
     try:
-        return seed(engine)
+        counts = seed(engine)
+        if pending_sla_minutes is not None:
+            with engine.begin() as conn:
+                set_service_level(conn, "pending", pending_sla_minutes)
+        return counts
     finally:
         engine.dispose()
 

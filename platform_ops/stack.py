@@ -121,7 +121,7 @@ class Stack:
             self.log(f"PostgreSQL: nothing answers at {_safe(url)}; starting an embedded server")
             self.postgres = EmbeddedPostgres(self.state_dir / "pgdata")
             self.database_url = self.postgres.url(make_url(url).database or "payments")
-        counts = migrate_and_seed(self.database_url)
+        counts = migrate_and_seed(self.database_url, self.settings.pending_sla_minutes)
         self.log(f"schema migrated to head; seed: {counts['currencies']} currencies and {counts['users']} users added")
         password = self.settings.importer_admin_password
         self.log(ensure_admin(self.database_url, self.settings.importer_admin_username,

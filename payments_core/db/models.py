@@ -139,6 +139,11 @@ class Transaction(Base):
         Index("ix_transactions_suspicious", "transaction_date", "transaction_id",
               postgresql_include=["sender_id", "receiver_id", "amount", "currency_code", "status", "source"],
               postgresql_where=text("is_suspicious")),
+        # The pending payments by date: the oldest at once, and the day the service level falls on (migration 0014).
+        Index("ix_transactions_pending", "transaction_date", postgresql_include=["currency_code"],
+              postgresql_where=text("status = 'pending'")),
+        # The suspicious payments by arrival, for the dashboard's live alert (migration 0014).
+        Index("ix_transactions_suspicious_arrivals", "created_at", postgresql_where=text("is_suspicious")),
         # One user's payments, sent and received, answered from the index alone (migrations 0010 and 0011).
         Index("ix_transactions_sender", "sender_id", "transaction_date",
               postgresql_include=["receiver_id", "currency_code", "status", "amount", "is_suspicious"]),
@@ -315,6 +320,17 @@ payment_totals_changes = Table(
     Column("is_suspicious", Boolean, nullable=False),
     Column("sign", SmallInteger, nullable=False),
 )
+
+
+class ServiceLevel(Base):
+    """How long a payment may stay in a state: `pending` for PENDING_SLA_MINUTES, written by `payments setup`."""
+
+    __tablename__ = "service_levels"
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("minutes > 0", name="minutes_positive"),)
 
 
 class SupersededEvent(Base):

@@ -55,11 +55,11 @@ def test_a_first_run_sets_up_metabase_and_builds_the_dashboard(metabase):
     assert database["initial_sync_status"] == "complete", "waited for the sync"
     [collection] = state.collections.values()
     assert collection["name"] == "Payments platform"
-    assert len(state.cards) == 12
+    assert len(state.cards) == len(load_dashboard().cards) == 14
     [dashboard] = state.dashboards.values()
     assert dashboard["name"] == "Payments overview"
     assert {p["slug"] for p in dashboard["parameters"]} == {"date_from", "date_to", "username", "currency", "status"}
-    assert len(dashboard["dashcards"]) == 12
+    assert len(dashboard["dashcards"]) == 14
     count = state.cards[result.cards["transaction_count"]]
     mapped = next(dc for dc in dashboard["dashcards"] if dc["card_id"] == count["id"])
     assert {m["parameter_id"] for m in mapped["parameter_mappings"]} == {
@@ -115,7 +115,8 @@ def test_a_card_taken_off_the_layout_is_taken_off_the_dashboard(metabase, tmp_pa
     run(url, definitions)
 
     [dashboard] = state.dashboards.values()
-    assert len(dashboard["dashcards"]) == 11
+    assert len(dashboard["dashcards"]) == len(load_dashboard().cards) - 1
+    assert "Recent imports" not in {state.cards[d["card_id"]]["name"] for d in dashboard["dashcards"]}
 
 
 def test_wrong_admin_credentials_are_reported_plainly(metabase):

@@ -58,7 +58,9 @@ def test_a_users_page_shows_activity_per_currency_and_history(importer, known):
     assert importer.get("/dashboard/users/nobody_at_all").status_code == 404
 
 
-def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, known, engine):
+def test_in_a_browser_the_live_alert_and_the_suspicious_table_follow_new_payments(importer_settings, known, engine):
+    """Pushed by Server-Sent Events: a suspicious payment arriving, and a pending one going past the 15 minutes
+    allowed two seconds after the page opened, each counted in the alert; the suspicious table shows the new one."""
     from playwright.sync_api import expect, sync_playwright
 
     from csv_importer import create_app
@@ -66,6 +68,9 @@ def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, kno
     app = create_app(importer_settings)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    insert = text("INSERT INTO transactions (transaction_id, sender_id, receiver_id, amount, currency_code, "
+                  "transaction_date, status, is_suspicious, source) VALUES (:id, :s, :r, :a, 840, "
+                  "now() - CAST(:age AS interval), 'pending', :a > 8000, 'manual')")
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -73,18 +78,21 @@ def test_in_a_browser_the_suspicious_table_refreshes_live(importer_settings, kno
             page.set_viewport_size({"width": 1280, "height": 1400})
             page.goto(f"http://127.0.0.1:{server.server_port}/dashboard")
             assert page.locator("#kpi-transactions").inner_text() == "5"
+            assert page.locator("#kpi-beyond-sla").inner_text() == "1", "the known pending payment of July 2025"
+            expect(page.locator("#alerts")).to_be_hidden()
             with engine.begin() as conn:
-                conn.execute(text(
-                    "INSERT INTO transactions (transaction_id, sender_id, receiver_id, amount, currency_code, "
-                    "transaction_date, status, is_suspicious, source) VALUES (:id, :s, :r, :a, 840, now(), "
-                    "'pending', true, 'manual')"),
-                    {"id": uuid.uuid4(), "s": BOB.user_id, "r": ALICE.user_id, "a": Decimal("12345.67")})
+                conn.execute(insert, {"id": uuid.uuid4(), "s": BOB.user_id, "r": ALICE.user_id,
+                                      "a": Decimal("12345.67"), "age": "0 seconds"})
+                conn.execute(insert, {"id": uuid.uuid4(), "s": ALICE.user_id, "r": BOB.user_id,
+                                      "a": Decimal("20.00"), "age": "14 minutes 58 seconds"})
+            expect(page.locator("#alerts")).to_have_text(
+                "Since this page opened: 1 suspicious payment, 1 payment pending beyond SLA.", timeout=15_000)
             expect(page.locator("#suspicious-table")).to_contain_text("12345.67", timeout=15_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
             page.click(f"text={ALICE.username} >> nth=0")
             page.wait_for_url(f"**/dashboard/users/{ALICE.username}")
-            assert page.locator("#history tbody tr").count() == 5, "the four known and the one just added"
+            assert page.locator("#history tbody tr").count() == 6, "the four known and the two just added"
             assert page.console_errors == [], "nothing blocked by the Content-Security-Policy, no script error"
             browser.close()
     finally:

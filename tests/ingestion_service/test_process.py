@@ -156,6 +156,8 @@ def test_health_and_metrics_are_served_over_http(ingestion_settings, engine, tmp
         # Refusals are counted when their batch is written, end-to-end times once it is committed: wait for both.
         wait_until(lambda: "payments_ingest_end_to_end_seconds_count 2.0" in _metrics(port),
                    message="both messages committed")
+        # The payment is pending since July 2025: past the 15 minutes allowed, once the totals are refreshed.
+        wait_until(lambda: "payments_pending_beyond_sla 1.0" in _metrics(port), message="the breach counted")
         metrics = _metrics(port)
     finally:
         ingest.signal(signal.SIGTERM)

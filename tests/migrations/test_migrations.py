@@ -39,7 +39,7 @@ def test_the_bi_views_come_and_go_with_the_migrations(empty_database_url):
         engine.dispose()
 
     assert views == {"bi_transactions", "bi_daily_volume", "bi_user_activity", "bi_rejection_reasons",
-                     "bi_rejections_by_import", "user_payments"}
+                     "bi_rejections_by_import", "user_payments", "pending_beyond_sla"}
     assert after_downgrade == set()
 
 
