@@ -133,8 +133,6 @@ class Transaction(Base):
         ),
         # The importer's status page counts an import's rows.
         Index("ix_transactions_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
-        # The totals' refresh reads a day's rows (migration 0007).
-        Index("ix_transactions_transaction_date", "transaction_date"),
         # The latest suspicious payments, newest first (migration 0009).
         Index("ix_transactions_suspicious", "transaction_date", "transaction_id",
               postgresql_include=["sender_id", "receiver_id", "amount", "currency_code", "status", "source"],
