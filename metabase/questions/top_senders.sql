@@ -1,15 +1,25 @@
 -- The ten largest senders, per currency (a user appears once for each currency they paid in).
--- Without a username, from the users' totals: the months wholly inside the dates from the monthly totals, the
--- days before and after them from the daily totals (each a range of the index). With a username, from that
--- user's payments. Grouped by id first: the names are joined to the ten rows left.
+-- Without a username, from the users' totals: without dates, the totals for all time; with dates, the months
+-- wholly inside them from the monthly totals, the days before and after from the daily totals (each a range of
+-- the index). With a username, from that user's payments. Grouped by id first: the names are joined to the ten
+-- rows left.
 SELECT u.username, c.alpha_code AS currency, top.transactions, top.sent
 FROM (
   SELECT parts.user_id, parts.currency_code, sum(parts.transactions) AS transactions, sum(parts.volume) AS sent
   FROM (
-    -- The whole months: from the first month starting on or after date_from to the last ending by date_to.
+    -- Without dates: each user's totals for all time.
     SELECT user_id, currency_code, status, sent AS transactions, sent_volume AS volume
+    FROM user_totals
+    WHERE sent > 0
+      [[AND {{username}} IS NULL]]
+      [[AND {{date_from}} IS NULL]]
+      [[AND {{date_to}} IS NULL]]
+    UNION ALL
+    -- The whole months: from the first month starting on or after date_from to the last ending by date_to.
+    SELECT user_id, currency_code, status, sent, sent_volume
     FROM user_monthly_totals
     WHERE sent > 0
+      AND (false [[OR {{date_from}} IS NOT NULL]] [[OR {{date_to}} IS NOT NULL]])
       [[AND {{username}} IS NULL]]
       [[AND month >= date_trunc('month', {{date_from}} - 1) + interval '1 month']]
       [[AND month < date_trunc('month', {{date_to}} + 1)]]

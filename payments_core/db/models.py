@@ -262,7 +262,7 @@ class ImportProgress(Base):
 
 
 class DailyTotal(Base):
-    """Payments per day, currency and status, recomputed from `transactions` (migration 0008)."""
+    """Payments per day, currency and status, kept up with the changes of `transactions` (migrations 0008, 0013)."""
 
     __tablename__ = "daily_totals"
 
@@ -303,6 +303,12 @@ class UserMonthlyTotal(_UserTotal, Base):
 
     # The user page reads one user's months.
     __table_args__ = (Index("ix_user_monthly_totals_user_id", "user_id"),)
+
+
+class UserTotal(_UserTotal, Base):
+    """A user's totals for all time: the top senders and receivers without dates (migration 0016)."""
+
+    __tablename__ = "user_totals"
 
 
 # Rows that statements on `transactions` wrote (sign +1) or removed (-1), until `refresh_payment_totals()` adds them

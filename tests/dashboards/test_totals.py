@@ -133,7 +133,8 @@ def test_emptying_the_table_empties_the_totals(payments_engine):
         conn.execute(text("TRUNCATE transactions CASCADE"))
         refresh_totals(conn)
         left = conn.scalar(text("SELECT (SELECT count(*) FROM daily_totals) + (SELECT count(*) FROM "
-                                "user_daily_totals) + (SELECT count(*) FROM user_monthly_totals)"))
+                                "user_daily_totals) + (SELECT count(*) FROM user_monthly_totals) + "
+                                "(SELECT count(*) FROM user_totals)"))
 
     assert left == 0
 
