@@ -4,7 +4,6 @@ so data flows one way: read -> parse -> resolve -> write -> commit."""
 
 from __future__ import annotations
 
-from collections import Counter
 from decimal import Decimal
 
 from payments_core.contract import ImportRowEvent, PaymentEvent, Reason
@@ -24,9 +23,10 @@ class Resolver:
         self.suspicious_above = suspicious_above
         self.lookups = lookups or Lookups()
 
-    def resolve(self, parsed: list[Parsed], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal], Counter[str]]:
-        """Rows for the events whose users and currency exist, refusals naming what does not, and by topic how
-        many import rows said `is_suspicious` otherwise than the platform judges.
+    def resolve(self, parsed: list[Parsed], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal],
+                                                             list[tuple[Row, Source]]]:
+        """Rows for the events whose users and currency exist, refusals naming what does not, and the import rows
+        that said `is_suspicious` otherwise than the platform judges (their row has the platform's flag).
 
         Runs at most two queries on `cursor`, for what the cache lacks; a database error propagates.
         """
@@ -39,7 +39,7 @@ class Resolver:
             currency_alphas={e.currency for e in imports},
             currency_codes={e.currency_code for e in payments},
         )
-        rows, refusals, overruled = [], [], Counter()
+        rows, refusals, overruled = [], [], []
         for item in parsed:
             event = item.event
             if isinstance(event, PaymentEvent):
@@ -47,7 +47,7 @@ class Resolver:
             else:
                 outcome = self._import_row(item.source, event)
                 if isinstance(outcome, Row) and outcome.is_suspicious != event.is_suspicious:
-                    overruled[item.source.topic] += 1
+                    overruled.append((outcome, item.source))
             if isinstance(outcome, Row):
                 rows.append((outcome, item.source))
             else:

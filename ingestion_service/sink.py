@@ -83,6 +83,13 @@ VALUES %s
 ON CONFLICT ON CONSTRAINT uq_superseded_events_message DO NOTHING
 """
 
+RECORD_OVERRULED = """
+INSERT INTO overruled_flags (transaction_id, amount, said_suspicious, is_suspicious, topic, partition, "offset",
+                             message_timestamp, import_id, import_line)
+VALUES %s
+ON CONFLICT ON CONSTRAINT uq_overruled_flags_message DO NOTHING
+"""
+
 PROGRESS_SO_FAR = """
 SELECT import_id, topic, partition, last_offset FROM import_progress
 WHERE (import_id, topic, partition) IN %s ORDER BY import_id, topic, partition FOR UPDATE
@@ -185,11 +192,12 @@ class PostgresSink:
                 every_refusal = refusals + unresolved + database_refusals
                 _record(cursor, every_refusal)
                 _record_superseded(cursor, superseded)
+                _record_overruled(cursor, overruled)
                 _record_progress(cursor, rows, latest)  # every row decided on, saved or superseded
             connection.commit()
             lost = {id(s.row) for s in left_out}
             return Outcome([w for w in latest if id(w[0]) not in lost], every_refusal, collapsed, superseded,
-                           overruled)
+                           Counter(source.topic for _, source in overruled))
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
             self.close()
             raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e
@@ -268,6 +276,15 @@ def _record_superseded(cursor, superseded: list[Superseded]) -> None:
                s.row.transaction_date, s.source.topic, s.source.partition, s.source.offset, s.source.timestamp,
                s.row.import_id, s.row.import_line) for s in superseded]
     execute_values(cursor, RECORD_SUPERSEDED, values)
+
+
+def _record_overruled(cursor, overruled: list[Written]) -> None:
+    if not overruled:
+        return
+    values = [(row.transaction_id, row.amount, not row.is_suspicious, row.is_suspicious, source.topic,
+               source.partition, source.offset, source.timestamp, row.import_id, row.import_line)
+              for row, source in overruled]
+    execute_values(cursor, RECORD_OVERRULED, values)
 
 
 def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[int]:

@@ -365,3 +365,27 @@ class SupersededEvent(Base):
         # An import's page counts its rows older than what is stored.
         Index("ix_superseded_events_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
     )
+
+
+class OverruledFlag(Base):
+    """An import row whose `is_suspicious` the platform's threshold overruled: what it said, and what was stored."""
+
+    __tablename__ = "overruled_flags"
+
+    overruled_flag_id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    said_suspicious: Mapped[bool] = mapped_column(Boolean)
+    is_suspicious: Mapped[bool] = mapped_column(Boolean)
+    topic: Mapped[str] = mapped_column(Text)
+    partition: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    message_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    import_line: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("topic", "partition", "offset", "message_timestamp", name="uq_overruled_flags_message",
+                         postgresql_nulls_not_distinct=True),
+    )

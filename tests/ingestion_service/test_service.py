@@ -187,6 +187,12 @@ def test_the_platform_judges_an_import_row_suspicious_whatever_the_sender_said(i
                                                                  {"topic": topic})
 
     assert wait_until(lambda: overruled() == 2, message="the two rows whose file said otherwise, counted")
+    with engine.connect() as conn:
+        recorded = set(conn.execute(text(
+            "SELECT transaction_id::text, amount, said_suspicious, is_suspicious, topic, import_line "
+            "FROM overruled_flags")))
+    assert recorded == {(above["transaction_id"], Decimal("9000.00"), False, True, topic, above["line_number"]),
+                        (below["transaction_id"], Decimal("10.00"), True, False, topic, below["line_number"])}
 
 
 def refusal(engine, transaction_id):
