@@ -44,16 +44,18 @@ def load_users(database_url: str) -> list[User]:
                                        "(logged), so that a restart does not publish the same transactions again.")
 @click.option("--invalid-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of deliberately broken events, to see validation and the dead-letter topic at work.")
-@click.option("--stuck-ratio", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--stuck-ratio", type=click.FloatRange(0, 1),
               help="Share of the payments starting pending that are never settled, to see the payments pending "
-                   "beyond PENDING_SLA_MINUTES on the dashboards.")
-def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: float, stuck_ratio: float) -> None:
+                   "beyond PENDING_SLA_MINUTES on the dashboards. Default: GENERATOR_STUCK_RATIO (0).")
+def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: float,
+             stuck_ratio: float | None) -> None:
     """Publish synthetic payments to PAYMENTS_TOPIC. Exits 0 once every event is confirmed by the broker, 1 if
     any was not; Ctrl-C or SIGTERM stops after the events already sent are confirmed."""
     stop = stop_on_signals()
     configure_logging()
     settings = load(GeneratorSettings)
     rate = settings.generator_rate if rate is None else rate
+    stuck_ratio = settings.generator_stuck_ratio if stuck_ratio is None else stuck_ratio
     if rate < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--rate")
     seed = random.SystemRandom().randrange(2**32) if seed is None else seed

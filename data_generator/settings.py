@@ -12,5 +12,7 @@ __all__ = ["GeneratorSettings"]
 class GeneratorSettings(KafkaSettings, TopicSettings, DatabaseSettings, SuspiciousThreshold):
     # Events per second; 0 publishes as fast as the broker takes them. One event every 2 seconds by default.
     generator_rate: float = Field(0.5, ge=0)
+    # Of the payments that start pending, the share never settled (for the dashboards' "Pending beyond SLA").
+    generator_stuck_ratio: float = Field(0.0, ge=0, le=1)
     # How long the broker may take to confirm an event before it counts as failed.
     generator_delivery_timeout_ms: int = Field(30_000, ge=1000, le=900_000)
