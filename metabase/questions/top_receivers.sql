@@ -1,8 +1,7 @@
 -- The ten largest receivers, per currency.
 -- Without a username, from the users' totals: without dates, the totals for all time; with dates, the months
--- wholly inside them from the monthly totals, the days before and after from the daily totals (each a range of
--- the index). With a username, from that user's payments. Grouped by id first: the names are joined to the ten
--- rows left.
+-- wholly inside them from the monthly totals, and before and after them whole weeks and single days. With a
+-- username, from that user's payments. Grouped by id first: the names are joined to the ten rows left.
 SELECT u.username, c.alpha_code AS currency, top.transactions, top.received
 FROM (
   SELECT parts.user_id, parts.currency_code, sum(parts.transactions) AS transactions, sum(parts.volume) AS received
@@ -24,22 +23,52 @@ FROM (
       [[AND month >= date_trunc('month', {{date_from}} - 1) + interval '1 month']]
       [[AND month < date_trunc('month', {{date_to}} + 1)]]
     UNION ALL
-    -- The days from date_from to the first whole month.
+    -- Before the first whole month, from date_from (to date_to at most): the days before the first whole
+    -- week, the whole weeks, the days after them. Each edge is a range of an index.
     SELECT user_id, currency_code, status, received, received_volume
     FROM user_daily_totals
-    WHERE false [[OR (day >= {{date_from}} AND day < date_trunc('month', {{date_from}} - 1) + interval '1 month')]]
+    WHERE false [[OR (day >= {{date_from}} AND day < date_trunc('week', {{date_from}} + 6) AND day < date_trunc('month', {{date_from}} - 1) + interval '1 month')]]
       AND received > 0
       [[AND {{username}} IS NULL]]
       [[AND day <= {{date_to}}]]
     UNION ALL
-    -- The days after the last whole month, to date_to (none already counted just above).
+    SELECT user_id, currency_code, status, received, received_volume
+    FROM user_weekly_totals
+    WHERE false [[OR (week >= date_trunc('week', {{date_from}} + 6) AND week + 7 <= date_trunc('month', {{date_from}} - 1) + interval '1 month')]]
+      AND received > 0
+      [[AND {{username}} IS NULL]]
+      [[AND week + 6 <= {{date_to}}]]
+    UNION ALL
+    SELECT user_id, currency_code, status, received, received_volume
+    FROM user_daily_totals
+    WHERE false [[OR (day >= date_trunc('week', {{date_from}} + 6) AND day < date_trunc('month', {{date_from}} - 1) + interval '1 month')]]
+      AND received > 0
+      [[AND {{username}} IS NULL]]
+      [[AND day <= {{date_to}}]]
+      AND (false [[OR day >= date_trunc('week', date_trunc('month', {{date_from}} - 1) + interval '1 month')]] [[OR day >= date_trunc('week', {{date_to}} + 1)]])
+    UNION ALL
+    -- After the last whole month (and after date_from's edge), to date_to: the same three parts.
     SELECT user_id, currency_code, status, received, received_volume
     FROM user_daily_totals
     WHERE false [[OR (day >= date_trunc('month', {{date_to}} + 1) AND day <= {{date_to}})]]
       AND received > 0
       [[AND {{username}} IS NULL]]
-      [[AND day >= {{date_from}}]]
       [[AND day >= date_trunc('month', {{date_from}} - 1) + interval '1 month']]
+      AND (false [[OR day < date_trunc('week', date_trunc('month', {{date_to}} + 1) + interval '6 days')]] [[OR day < date_trunc('week', date_trunc('month', {{date_from}} - 1) + interval '1 month 6 days')]])
+    UNION ALL
+    SELECT user_id, currency_code, status, received, received_volume
+    FROM user_weekly_totals
+    WHERE false [[OR (week >= date_trunc('week', date_trunc('month', {{date_to}} + 1) + interval '6 days') AND week + 6 <= {{date_to}})]]
+      AND received > 0
+      [[AND {{username}} IS NULL]]
+      [[AND week >= date_trunc('week', date_trunc('month', {{date_from}} - 1) + interval '1 month 6 days')]]
+    UNION ALL
+    SELECT user_id, currency_code, status, received, received_volume
+    FROM user_daily_totals
+    WHERE false [[OR (day >= date_trunc('week', {{date_to}} + 1) AND day <= {{date_to}} AND day >= date_trunc('week', date_trunc('month', {{date_to}} + 1) + interval '6 days'))]]
+      AND received > 0
+      [[AND {{username}} IS NULL]]
+      [[AND day >= date_trunc('week', date_trunc('month', {{date_from}} - 1) + interval '1 month 6 days')]]
     UNION ALL
     SELECT receiver_id, currency_code, status, 1, amount
     FROM user_payments

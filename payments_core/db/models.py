@@ -305,6 +305,14 @@ class UserMonthlyTotal(_UserTotal, Base):
     __table_args__ = (Index("ix_user_monthly_totals_user_id", "user_id"),)
 
 
+class UserWeeklyTotal(_UserTotal, Base):
+    """The edges of a date range that cuts months: whole weeks, then days (migration 0016)."""
+
+    __tablename__ = "user_weekly_totals"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)  # its Monday
+
+
 class UserTotal(_UserTotal, Base):
     """A user's totals for all time: the top senders and receivers without dates (migration 0016)."""
 

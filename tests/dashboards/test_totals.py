@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from dashboards.questions import load_dashboard, load_question, render
@@ -91,6 +93,27 @@ def payments_engine(engine):
 
 def test_every_question_answers_as_a_direct_query_with_and_without_each_filter(payments_engine):
     assert_questions_match_direct_queries(payments_engine)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ends=st.lists(st.dates(date(2025, 5, 10), date(2025, 8, 20)), min_size=2, max_size=2),
+       open_start=st.booleans(), open_end=st.booleans(),
+       status=st.none() | st.sampled_from(["pending", "completed", "failed"]))
+@example(ends=[date(2025, 6, 3), date(2025, 6, 21)], open_start=False, open_end=False, status=None)  # Tue to Sat
+@example(ends=[date(2025, 6, 16), date(2025, 7, 6)], open_start=False, open_end=False, status=None)  # Mon to Sun
+def test_top_senders_and_receivers_add_months_weeks_and_days_as_the_direct_query_for_any_dates(
+        payments_engine, ends, open_start, open_end, status):
+    """Any range (a day, within a week, across months, open on one side): the whole months, the whole weeks at each
+    edge and the days left over add up to what the direct query counts, never a day twice or missed."""
+    start, end = sorted(ends)
+    filters = {"date_from": None if open_start else start, "date_to": None if open_end else end, "status": status}
+    filters = {k: v for k, v in filters.items() if v}
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)
+    with payments_engine.connect() as conn:
+        for name in ("top_senders", "top_receivers"):
+            assert answers(conn, DASHBOARD.questions[name].sql, filters) == answers(conn, direct(name), filters), \
+                (name, filters)
 
 
 def test_after_new_payments_the_totals_follow(payments_engine):
