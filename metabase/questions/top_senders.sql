@@ -34,10 +34,10 @@ FROM (
     UNION ALL
     SELECT user_id, currency_code, status, sent, sent_volume
     FROM user_weekly_totals
-    WHERE false [[OR (week >= date_trunc('week', {{date_from}} + 6) AND week + 7 <= date_trunc('month', {{date_from}} - 1) + interval '1 month')]]
+    WHERE false [[OR (week >= date_trunc('week', {{date_from}} + 6) AND week <= date_trunc('month', {{date_from}} - 1) + interval '1 month' - interval '7 days')]]
       AND sent > 0
       [[AND {{username}} IS NULL]]
-      [[AND week + 6 <= {{date_to}}]]
+      [[AND week <= {{date_to}} - 6]]
     UNION ALL
     SELECT user_id, currency_code, status, sent, sent_volume
     FROM user_daily_totals
@@ -58,7 +58,7 @@ FROM (
     UNION ALL
     SELECT user_id, currency_code, status, sent, sent_volume
     FROM user_weekly_totals
-    WHERE false [[OR (week >= date_trunc('week', date_trunc('month', {{date_to}} + 1) + interval '6 days') AND week + 6 <= {{date_to}})]]
+    WHERE false [[OR (week >= date_trunc('week', date_trunc('month', {{date_to}} + 1) + interval '6 days') AND week <= {{date_to}} - 6)]]
       AND sent > 0
       [[AND {{username}} IS NULL]]
       [[AND week >= date_trunc('week', date_trunc('month', {{date_from}} - 1) + interval '1 month 6 days')]]
