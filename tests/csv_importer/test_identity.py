@@ -100,6 +100,24 @@ def test_a_later_file_with_a_new_status_updates_the_same_payments(importer, impo
     assert statuses == [("completed", 20)]
 
 
+def test_importing_the_morning_file_again_never_undoes_what_the_evening_file_stored(importer, importer_ingestion,
+                                                                                     engine):
+    """A re-import of an older file: its rows are older than what is stored, so they are left as they were, counted
+    as such on the import's page, and the import is still complete."""
+    rows = sample_rows(20)
+    morning = Saving().write([row[:5] + ["pending"] for row in rows])
+    import_and_wait(importer, morning, "morning.csv")
+    import_and_wait(importer, Saving().write([row[:5] + ["completed"] for row in rows]), "evening.csv", rows="all")
+
+    location, final = import_and_wait(importer, morning, "morning (1).csv", rows="all")
+
+    with engine.connect() as conn:
+        statuses = conn.execute(select(Transaction.status, func.count()).group_by(Transaction.status)).all()
+    assert statuses == [("completed", 20)]
+    assert (final["published"], final["in_database"], final["older"], final["complete"]) == (20, 0, 20, True)
+    assert 'id="older">20</b> older than what is stored' in importer.get(location).text
+
+
 def test_two_uploads_of_the_same_content_at_once_one_proceeds_and_the_other_is_asked(importer):
     rows = sample_rows(2000)
     files = [Saving().write(rows), RESAVED["CRLF line ends"].write(rows)]
