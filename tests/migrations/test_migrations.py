@@ -54,3 +54,15 @@ def test_autogenerate_finds_no_difference_between_models_and_migrations(empty_da
         engine.dispose()
 
     assert differences == []
+
+
+def test_the_database_compiles_no_query_just_in_time(empty_database_url):
+    """JIT compilation cost the dashboards' questions more than their work (migration 0018); a new connection of
+    any role has it off."""
+    upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+    finally:
+        engine.dispose()
