@@ -13,7 +13,7 @@ concurrent clients.
 Uses a fresh database on the PostgreSQL of BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
 and starts a Tansu broker and an S3 stand-in that the app needs to start.
 Run: .venv/bin/python bench/dashboard.py [--rows 10000000] [--clients 50] [--seconds 60]
-Loading takes about 15 minutes: `--keep` leaves the database in place and says its name, and `--database NAME`
+Loading takes about 10 minutes: `--keep` leaves the database in place and says its name, and `--database NAME`
 measures again on it without loading.
 """
 
