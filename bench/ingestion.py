@@ -7,7 +7,8 @@ this process, which sees each message's Kafka timestamp and the moment its batch
 
 Starts a Tansu broker on a free port, and uses fresh databases on the PostgreSQL of BENCH_DATABASE_URL
 (default postgresql://postgres@127.0.0.1:5432/postgres), migrated and seeded.
-Run: .venv/bin/python bench/ingestion.py [--events 200000] [--rate 1000] [--seconds 20]
+Last, the refresh of the dashboards' totals after 1,000 new payments on a day of `--today` payments.
+Run: .venv/bin/python bench/ingestion.py [--events 200000] [--rate 1000] [--seconds 20] [--today 500000]
 """
 
 from __future__ import annotations
@@ -256,11 +257,40 @@ def latency(bootstrap: str, databases: Database, rate: int, seconds: int) -> Non
           f"p50 {p50:.0f} ms, p99 {p99:.0f} ms (produced -> committed)")
 
 
+def refresh_cost(databases: Database, today: int, more: int = 1000) -> None:
+    """How long the dashboards' totals take to catch up with `more` new payments on a day that already has `today`:
+    the ingestion service's refresher does this every TOTALS_REFRESH_SECONDS, and live payments are all dated
+    today."""
+    engine = make_engine(databases.fresh())
+    add = text("""
+        INSERT INTO transactions (transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date,
+                                  status, is_suspicious, source)
+        SELECT gen_random_uuid(), u.ids[1 + n % 150], u.ids[151 + n % 150], 1 + n % 9000, 978,
+               now() - n % 3600 * interval '1 second', 'pending', false, 'generator'
+        FROM generate_series(1, :n) AS n CROSS JOIN (SELECT array_agg(user_id ORDER BY user_id) AS ids FROM users) u
+    """)
+    with engine.begin() as conn:
+        conn.execute(add, {"n": today})
+        conn.execute(text("SELECT refresh_payment_totals()"))
+    timings = []
+    for _ in range(5):
+        with engine.begin() as conn:
+            conn.execute(add, {"n": more})
+        with engine.begin() as conn:
+            started = time.perf_counter()
+            conn.execute(text("SELECT refresh_payment_totals()"))
+            timings.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    print(f"refresh of the totals after {more:,} new payments on a day of {today:,}: "
+          f"{min(timings):.0f}-{max(timings):.0f} ms (5 times)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--today", type=int, default=500_000, help="payments already dated today, for the refresh")
     args = parser.parse_args()
     server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     broker = start_tansu("127.0.0.1", free_port(), Path(tempfile.mkdtemp()) / "logs")
@@ -271,6 +301,7 @@ def main() -> None:
             for instances in (1, 2):
                 throughput(broker.address, databases, kind, args.events, instances)
         latency(broker.address, databases, args.rate, args.seconds)
+        refresh_cost(databases, args.today)
     finally:
         databases.drop_all()
         broker.stop()
