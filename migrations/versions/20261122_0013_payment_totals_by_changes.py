@@ -16,9 +16,7 @@ Revises: 0012
 Create Date: 2026-11-22
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -147,11 +145,8 @@ TRIGGERS = [
 
 
 def _migration_0008():
-    path = Path(__file__).with_name("20261121_0008_payment_totals.py")
-    spec = importlib.util.spec_from_file_location("payment_totals_0008", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Migration 0008's module, as Alembic loaded it: its SQL is what this one builds on or puts back."""
+    return op.get_context().script.get_revision("0008").module
 
 
 def upgrade() -> None:

@@ -13,9 +13,7 @@ Revises: 0015
 Create Date: 2026-11-22
 """
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -59,11 +57,8 @@ _END = "    RETURN changed;\nEND $$\n"
 
 
 def _migration_0013():
-    path = Path(__file__).with_name("20261122_0013_payment_totals_by_changes.py")
-    spec = importlib.util.spec_from_file_location("payment_totals_0013", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Migration 0013's module, as Alembic loaded it: its SQL is what this one builds on or puts back."""
+    return op.get_context().script.get_revision("0013").module
 
 
 def _user_totals(name: str, *period: sa.Column) -> None:
@@ -86,7 +81,8 @@ def _user_totals(name: str, *period: sa.Column) -> None:
 def upgrade() -> None:
     _user_totals("user_totals")
     _user_totals("user_weekly_totals", sa.Column("week", sa.Date(), nullable=False))  # its Monday
-    refresh = _migration_0013().REFRESH
+    before = _migration_0013()
+    refresh = before.REFRESH
     assert refresh.endswith(_END)
     op.execute(refresh[: -len(_END)] + USER_TOTALS + _END)
     op.execute("""
@@ -102,7 +98,7 @@ def upgrade() -> None:
                sum(received), sum(received_volume), sum(suspicious)
         FROM user_daily_totals GROUP BY 1, user_id, currency_code, status""")
     # TRUNCATE of transactions empties the totals: these too.
-    op.execute(_migration_0013().NOTE.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace(
+    op.execute(before.NOTE.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace(
         "user_monthly_totals;", "user_monthly_totals, user_weekly_totals, user_totals;"))
 
 
