@@ -51,6 +51,33 @@ BEGIN
 END $$
 """
 
+def fold_user_totals(table: str, period: str | None = None, of_day: str = "") -> str:
+    """The refresh's SQL that adds `changed_cells` to one table of users' totals, per `period` (a column: the
+    cell's day through `of_day`, a format of `{day}`) or for all time, then deletes the cells left at zero. Table,
+    column and expression are constants of the migrations, never data."""
+    keys = [k for k in (period, "user_id", "currency_code", "status") if k]
+    at = [of_day.format(day="day")] if period else []
+    picked = ", ".join(at + ["user_id", "currency_code", "status"])
+    match = [f"t.{period} = {of_day.format(day='c.day')}"] if period else []
+    match += [f"t.{k} = c.{k}" for k in ("user_id", "currency_code", "status")]
+    return f"""
+    INSERT INTO {table} AS t ({", ".join(keys)}, sent, sent_volume, received, received_volume, suspicious)
+    SELECT {picked}, sum(sent), sum(sent_volume), sum(received), sum(received_volume), sum(suspicious)
+    FROM changed_cells GROUP BY {picked}
+    -- In key order, so that a period's new rows sit together on disk: a range of periods reads few pages.
+    ORDER BY {picked}
+    ON CONFLICT ({", ".join(keys)}) DO UPDATE
+    SET sent = t.sent + excluded.sent, sent_volume = t.sent_volume + excluded.sent_volume,
+        received = t.received + excluded.received, received_volume = t.received_volume + excluded.received_volume,
+        suspicious = t.suspicious + excluded.suspicious;
+    DELETE FROM {table} t USING changed_cells c
+    WHERE {" AND ".join(match)} AND t.sent = 0 AND t.received = 0;
+"""
+
+
+_USER_DAILY = fold_user_totals("user_daily_totals", "day", "{day}")
+_USER_MONTHLY = fold_user_totals("user_monthly_totals", "month", "date_trunc('month', {day})::date")
+
 # Each total is a sum over cells (day, user or not, currency, status); a cell whose payments are all gone is
 # deleted, so that a total reads the same as the query over `transactions` it stands for.
 REFRESH = f"""
@@ -99,34 +126,7 @@ BEGIN
     DELETE FROM daily_totals t USING changed_cells c
     WHERE t.day = c.day AND t.currency_code = c.currency_code AND t.status = c.status AND t.transactions = 0;
 
-    INSERT INTO user_daily_totals AS t (day, user_id, currency_code, status, sent, sent_volume, received,
-                                        received_volume, suspicious)
-    SELECT day, user_id, currency_code, status, sent, sent_volume, received, received_volume, suspicious
-    FROM changed_cells
-    -- In key order, so that a day's new rows sit together on disk: a range of days reads few pages.
-    ORDER BY day, user_id, currency_code, status
-    ON CONFLICT (day, user_id, currency_code, status) DO UPDATE
-    SET sent = t.sent + excluded.sent, sent_volume = t.sent_volume + excluded.sent_volume,
-        received = t.received + excluded.received, received_volume = t.received_volume + excluded.received_volume,
-        suspicious = t.suspicious + excluded.suspicious;
-    DELETE FROM user_daily_totals t USING changed_cells c
-    WHERE t.day = c.day AND t.user_id = c.user_id AND t.currency_code = c.currency_code AND t.status = c.status
-      AND t.sent = 0 AND t.received = 0;
-
-    INSERT INTO user_monthly_totals AS t (month, user_id, currency_code, status, sent, sent_volume, received,
-                                          received_volume, suspicious)
-    SELECT date_trunc('month', day)::date, user_id, currency_code, status, sum(sent), sum(sent_volume),
-           sum(received), sum(received_volume), sum(suspicious)
-    FROM changed_cells GROUP BY 1, user_id, currency_code, status
-    ORDER BY 1, user_id, currency_code, status
-    ON CONFLICT (month, user_id, currency_code, status) DO UPDATE
-    SET sent = t.sent + excluded.sent, sent_volume = t.sent_volume + excluded.sent_volume,
-        received = t.received + excluded.received, received_volume = t.received_volume + excluded.received_volume,
-        suspicious = t.suspicious + excluded.suspicious;
-    DELETE FROM user_monthly_totals t USING changed_cells c
-    WHERE t.month = date_trunc('month', c.day)::date AND t.user_id = c.user_id
-      AND t.currency_code = c.currency_code AND t.status = c.status AND t.sent = 0 AND t.received = 0;
-    RETURN changed;
+{_USER_DAILY}{_USER_MONTHLY}    RETURN changed;
 END $$
 """
 

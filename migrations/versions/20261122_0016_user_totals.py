@@ -23,36 +23,6 @@ down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Added to the refresh of migration 0013, after the monthly totals.
-USER_TOTALS = """
-    INSERT INTO user_weekly_totals AS t (week, user_id, currency_code, status, sent, sent_volume, received,
-                                         received_volume, suspicious)
-    SELECT date_trunc('week', day)::date, user_id, currency_code, status, sum(sent), sum(sent_volume),
-           sum(received), sum(received_volume), sum(suspicious)
-    FROM changed_cells GROUP BY 1, user_id, currency_code, status
-    ORDER BY 1, user_id, currency_code, status
-    ON CONFLICT (week, user_id, currency_code, status) DO UPDATE
-    SET sent = t.sent + excluded.sent, sent_volume = t.sent_volume + excluded.sent_volume,
-        received = t.received + excluded.received, received_volume = t.received_volume + excluded.received_volume,
-        suspicious = t.suspicious + excluded.suspicious;
-    DELETE FROM user_weekly_totals t USING changed_cells c
-    WHERE t.week = date_trunc('week', c.day)::date AND t.user_id = c.user_id
-      AND t.currency_code = c.currency_code AND t.status = c.status AND t.sent = 0 AND t.received = 0;
-
-    INSERT INTO user_totals AS t (user_id, currency_code, status, sent, sent_volume, received, received_volume,
-                                  suspicious)
-    SELECT user_id, currency_code, status, sum(sent), sum(sent_volume), sum(received), sum(received_volume),
-           sum(suspicious)
-    FROM changed_cells GROUP BY user_id, currency_code, status
-    ORDER BY user_id, currency_code, status
-    ON CONFLICT (user_id, currency_code, status) DO UPDATE
-    SET sent = t.sent + excluded.sent, sent_volume = t.sent_volume + excluded.sent_volume,
-        received = t.received + excluded.received, received_volume = t.received_volume + excluded.received_volume,
-        suspicious = t.suspicious + excluded.suspicious;
-    DELETE FROM user_totals t USING changed_cells c
-    WHERE t.user_id = c.user_id AND t.currency_code = c.currency_code AND t.status = c.status
-      AND t.sent = 0 AND t.received = 0;
-"""
 _END = "    RETURN changed;\nEND $$\n"
 
 
@@ -82,9 +52,11 @@ def upgrade() -> None:
     _user_totals("user_totals")
     _user_totals("user_weekly_totals", sa.Column("week", sa.Date(), nullable=False))  # its Monday
     before = _migration_0013()
-    refresh = before.REFRESH
-    assert refresh.endswith(_END)
-    op.execute(refresh[: -len(_END)] + USER_TOTALS + _END)
+    # Added to the refresh of migration 0013, after the monthly totals.
+    added = (before.fold_user_totals("user_weekly_totals", "week", "date_trunc('week', {day})::date")
+             + before.fold_user_totals("user_totals"))
+    assert before.REFRESH.endswith(_END)
+    op.execute(before.REFRESH[: -len(_END)] + added + _END)
     op.execute("""
         INSERT INTO user_totals (user_id, currency_code, status, sent, sent_volume, received, received_volume,
                                  suspicious)
