@@ -149,11 +149,8 @@ def _migration_0008():
     return op.get_context().script.get_revision("0008").module
 
 
-def upgrade() -> None:
-    for trigger in _OLD_TRIGGERS:
-        op.execute(f"DROP TRIGGER {trigger} ON transactions")
-    op.execute("DROP FUNCTION mark_payment_days_stale()")
-    op.drop_table("payment_totals_stale")
+def create_log() -> None:
+    """The log of changes (migration 0019 splits it in two, and puts it back on its way down)."""
     # No key and no index: appended to by every write, read whole and emptied by the refresh.
     op.create_table(
         "payment_totals_changes",
@@ -166,6 +163,14 @@ def upgrade() -> None:
         sa.Column("is_suspicious", sa.Boolean(), nullable=False),
         sa.Column("sign", sa.SmallInteger(), nullable=False),
     )
+
+
+def upgrade() -> None:
+    for trigger in _OLD_TRIGGERS:
+        op.execute(f"DROP TRIGGER {trigger} ON transactions")
+    op.execute("DROP FUNCTION mark_payment_days_stale()")
+    op.drop_table("payment_totals_stale")
+    create_log()
     op.execute(NOTE)
     op.execute(REFRESH)
     for trigger in TRIGGERS:

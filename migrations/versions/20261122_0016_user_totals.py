@@ -48,15 +48,26 @@ def _user_totals(name: str, *period: sa.Column) -> None:
     )
 
 
-def upgrade() -> None:
-    _user_totals("user_totals")
-    _user_totals("user_weekly_totals", sa.Column("week", sa.Date(), nullable=False))  # its Monday
+def refresh() -> str:
+    """The refresh of migration 0013 that also keeps these two tables (migration 0019 puts it back on its way down)."""
     before = _migration_0013()
     # Added to the refresh of migration 0013, after the monthly totals.
     added = (before.fold_user_totals("user_weekly_totals", "week", "date_trunc('week', {day})::date")
              + before.fold_user_totals("user_totals"))
     assert before.REFRESH.endswith(_END)
-    op.execute(before.REFRESH[: -len(_END)] + added + _END)
+    return before.REFRESH[: -len(_END)] + added + _END
+
+
+def note() -> str:
+    """The trigger function of migration 0013, whose TRUNCATE of transactions empties these tables too."""
+    return _migration_0013().NOTE.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace(
+        "user_monthly_totals;", "user_monthly_totals, user_weekly_totals, user_totals;")
+
+
+def upgrade() -> None:
+    _user_totals("user_totals")
+    _user_totals("user_weekly_totals", sa.Column("week", sa.Date(), nullable=False))  # its Monday
+    op.execute(refresh())
     op.execute("""
         INSERT INTO user_totals (user_id, currency_code, status, sent, sent_volume, received, received_volume,
                                  suspicious)
@@ -69,9 +80,7 @@ def upgrade() -> None:
         SELECT date_trunc('week', day)::date, user_id, currency_code, status, sum(sent), sum(sent_volume),
                sum(received), sum(received_volume), sum(suspicious)
         FROM user_daily_totals GROUP BY 1, user_id, currency_code, status""")
-    # TRUNCATE of transactions empties the totals: these too.
-    op.execute(before.NOTE.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION").replace(
-        "user_monthly_totals;", "user_monthly_totals, user_weekly_totals, user_totals;"))
+    op.execute(note())
 
 
 def downgrade() -> None:
