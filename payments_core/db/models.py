@@ -320,18 +320,23 @@ class UserTotal(_UserTotal, Base):
 
 
 # Rows that statements on `transactions` wrote (sign +1) or removed (-1), until `refresh_payment_totals()` adds them
-# to the totals (migration 0013). Append-only and without a key, so that writers never wait on each other.
-payment_totals_changes = Table(
-    "payment_totals_changes", Base.metadata,
-    Column("day", Date, nullable=False),
-    Column("sender_id", UUID(as_uuid=True), nullable=False),
-    Column("receiver_id", UUID(as_uuid=True), nullable=False),
-    Column("currency_code", Integer, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("amount", Numeric(12, 2), nullable=False),
-    Column("is_suspicious", Boolean, nullable=False),
-    Column("sign", SmallInteger, nullable=False),
-)
+# to the totals (migrations 0013, 0019). Append-only and without a key, so that writers never wait on each other;
+# writers append to one half while the refresh takes the other whole. The view `payment_totals_changes` shows both.
+def _log_half(name: str) -> Table:
+    return Table(
+        name, Base.metadata,
+        Column("day", Date, nullable=False),
+        Column("sender_id", UUID(as_uuid=True), nullable=False),
+        Column("receiver_id", UUID(as_uuid=True), nullable=False),
+        Column("currency_code", Integer, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("sign", SmallInteger, nullable=False),
+        Column("suspicious", SmallInteger, nullable=False),  # the sign if suspicious, else 0
+        Column("volume", Numeric(12, 2), nullable=False),  # the amount, with the sign
+    )
+
+
+payment_totals_changes_halves = (_log_half("payment_totals_changes_0"), _log_half("payment_totals_changes_1"))
 
 
 class ServiceLevel(Base):

@@ -4,6 +4,7 @@ without each filter, after inserts, updates and a manual fix in SQL."""
 
 import json
 import random
+import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -280,3 +281,82 @@ def sequential_scans(node):
         for value in node.values():
             if isinstance(value, list | dict):
                 yield from sequential_scans(value)
+
+
+def test_a_refresh_empties_the_half_it_takes_instead_of_deleting_row_by_row(payments_engine):
+    """Rows deleted one by one would stay on disk as dead rows until VACUUM, and the next refresh would read them."""
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)  # the 600 rows of the fixture
+        insert(conn, payments(50, seed=12))
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)
+        sizes = conn.execute(text("SELECT pg_relation_size('payment_totals_changes_0'), "
+                                  "pg_relation_size('payment_totals_changes_1')")).one()
+
+    assert sizes == (0, 0)
+    assert_questions_match_direct_queries(payments_engine)
+
+
+def test_a_refresh_in_a_repeatable_read_transaction_loses_no_change(payments_engine):
+    """Its snapshot does not see a write committed after it began: emptying the half whole would lose that write."""
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)
+    refresher = payments_engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    try:
+        refresher.begin()
+        refresher.execute(text("SELECT count(*) FROM transactions"))  # the snapshot is taken
+        with payments_engine.begin() as writer:
+            insert(writer, payments(30, seed=13))
+        refresh_totals(refresher)
+        refresher.commit()
+    finally:
+        refresher.close()
+
+    assert_questions_match_direct_queries(payments_engine)
+
+
+def test_writers_and_refreshes_at_once_end_with_exact_totals(payments_engine):
+    """Three writers insert, settle, fix by hand, delete and roll back while a refresher runs without pause: no
+    change is lost or counted twice, whichever half it went to and whenever the refresh turned."""
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write(seed: int) -> None:
+        rng = random.Random(seed)
+        mine: list[uuid.UUID] = []  # each writer changes its own payments: writers never wait on each other
+        try:
+            for round_ in range(12):
+                with payments_engine.connect() as conn:
+                    conn.begin()
+                    rows = payments(rng.randint(1, 25), seed=seed * 100 + round_)
+                    insert(conn, rows)
+                    touched = rng.sample(mine, min(len(mine), 6))
+                    conn.execute(text("UPDATE transactions SET status = 'completed', amount = amount + 1 "
+                                      "WHERE transaction_id = ANY(:ids) AND status = 'pending'"), {"ids": touched[:4]})
+                    conn.execute(text("DELETE FROM transactions WHERE transaction_id = ANY(:ids)"),
+                                 {"ids": touched[4:]})
+                    if rng.random() < 0.2:
+                        conn.rollback()
+                    else:
+                        conn.commit()
+                        mine[:] = [i for i in mine if i not in touched[4:]] + [row["id"] for row in rows]
+        except BaseException as e:  # noqa: BLE001 — reported by the test below
+            errors.append(e)
+
+    def refresh() -> None:
+        while not done.is_set():
+            with payments_engine.begin() as conn:
+                refresh_totals(conn)
+
+    refresher = threading.Thread(target=refresh)
+    writers = [threading.Thread(target=write, args=(seed,)) for seed in (21, 22, 23)]
+    refresher.start()
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    done.set()
+    refresher.join()
+
+    assert errors == []
+    assert_questions_match_direct_queries(payments_engine)
