@@ -125,6 +125,7 @@ DECLARE
     left_over integer;
     emptied integer;
     turned bigint;
+    newer text;
     older text;
     whole boolean := current_setting('transaction_isolation') = 'read committed';
     waiting text := current_setting('lock_timeout');
@@ -144,8 +145,9 @@ BEGIN
     -- Writers append to the other half from now on. What an earlier refresh could not take whole from that half
     -- (a writer it did not wait for) is taken now, with the few rows appended since the turn.
     turned := nextval('payment_totals_changes_turn');
+    newer := 'payment_totals_changes_' || turned % 2;
     older := 'payment_totals_changes_' || (turned - 1) % 2;
-    EXECUTE format($take${_TAKE}$take$, format('DELETE FROM %I RETURNING *', 'payment_totals_changes_' || turned % 2));
+    EXECUTE format($take${_TAKE}$take$, format('DELETE FROM %I RETURNING *', newer));
     GET DIAGNOSTICS left_over = ROW_COUNT;
     -- The half they were appending to: whole, once the writers still at it have committed.
     IF whole THEN
