@@ -118,7 +118,9 @@ _TAKE = """
             AS side (user_id, sent, sent_volume, received, received_volume, sent_suspicious)
         GROUP BY day, side.user_id, currency_code, status"""
 
-REFRESH = f"""
+def refresh(take: str = _TAKE) -> str:
+    """The SQL of `refresh_payment_totals()`, reading each half with `take` (a later migration gives its own)."""
+    return f"""
 CREATE OR REPLACE FUNCTION refresh_payment_totals() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     changed integer;
@@ -147,7 +149,7 @@ BEGIN
     turned := nextval('payment_totals_changes_turn');
     newer := 'payment_totals_changes_' || turned % 2;
     older := 'payment_totals_changes_' || (turned - 1) % 2;
-    EXECUTE format($take${_TAKE}$take$, format('DELETE FROM %I RETURNING *', newer));
+    EXECUTE format($take${take}$take$, format('DELETE FROM %I RETURNING *', newer));
     GET DIAGNOSTICS left_over = ROW_COUNT;
     -- The half they were appending to: whole, once the writers still at it have committed.
     IF whole THEN
@@ -159,7 +161,7 @@ BEGIN
         END;
         PERFORM set_config('lock_timeout', waiting, true);
     END IF;
-    EXECUTE format($take${_TAKE}$take$,
+    EXECUTE format($take${take}$take$,
                    format(CASE WHEN whole THEN 'SELECT * FROM %I' ELSE 'DELETE FROM %I RETURNING *' END, older));
     GET DIAGNOSTICS changed = ROW_COUNT;
     IF whole THEN
@@ -179,6 +181,9 @@ BEGIN
     RETURN changed;
 END $$
 """
+
+
+REFRESH = refresh()
 
 
 def _migration(revision_id: str):
