@@ -322,6 +322,7 @@ class UserTotal(_UserTotal, Base):
 # Rows that statements on `transactions` wrote (sign +1) or removed (-1), until `refresh_payment_totals()` adds them
 # to the totals (migrations 0013, 0019). Append-only and without a key, so that writers never wait on each other;
 # writers append to one half while the refresh takes the other whole. The view `payment_totals_changes` shows both.
+# Emptied by TRUNCATE at every refresh, the halves are left alone by autovacuum (migration 0020).
 def _log_half(name: str) -> Table:
     return Table(
         name, Base.metadata,
