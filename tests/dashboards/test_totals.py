@@ -212,6 +212,36 @@ def test_a_refresh_costs_what_changed_not_the_whole_day(payments_engine):
     assert_questions_match_direct_queries(payments_engine)
 
 
+def test_a_user_who_sent_and_received_in_one_cell_has_both_in_the_totals(payments_engine):
+    """The refresh adds up the senders' cells and the receivers' cells apart (migration 0021); a user on both sides
+    of one day, currency and status gets both in every table of totals."""
+    alice, bob = USERS[0], USERS[1]
+    day = datetime(2025, 6, 4, 9, tzinfo=UTC)
+    with payments_engine.begin() as conn:
+        refresh_totals(conn)
+        insert(conn, [{"id": uuid.uuid4(), "s": alice.user_id, "r": bob.user_id, "a": Decimal("8500.00"), "c": 978,
+                       "st": "failed", "d": day, "sus": True},
+                      {"id": uuid.uuid4(), "s": bob.user_id, "r": alice.user_id, "a": Decimal("20.00"), "c": 978,
+                       "st": "failed", "d": day + timedelta(hours=1), "sus": False}])
+        refresh_totals(conn)
+        added = conn.execute(text("""
+            SELECT t.sent, t.sent_volume, t.received, t.received_volume, t.suspicious
+            FROM user_daily_totals t
+            WHERE t.day = '2025-06-04' AND t.user_id = :bob AND t.currency_code = 978 AND t.status = 'failed'"""),
+            {"bob": bob.user_id}).one()
+        direct_bob = conn.execute(text("""
+            SELECT count(*) FILTER (WHERE sender_id = :bob), coalesce(sum(amount) FILTER (WHERE sender_id = :bob), 0),
+                   count(*) FILTER (WHERE receiver_id = :bob),
+                   coalesce(sum(amount) FILTER (WHERE receiver_id = :bob), 0), count(*) FILTER (WHERE is_suspicious)
+            FROM transactions
+            WHERE :bob IN (sender_id, receiver_id) AND currency_code = 978 AND status = 'failed'
+              AND (transaction_date AT TIME ZONE 'UTC')::date = '2025-06-04'"""), {"bob": bob.user_id}).one()
+
+    assert tuple(added) == tuple(direct_bob)
+    assert added.sent >= 1 and added.received >= 1 and added.suspicious >= 1
+    assert_questions_match_direct_queries(payments_engine)
+
+
 def test_the_user_page_questions_match_direct_queries(payments_engine):
     with payments_engine.begin() as conn:
         refresh_totals(conn)
