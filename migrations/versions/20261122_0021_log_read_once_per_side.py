@@ -2,7 +2,8 @@
 
 Migration 0020 appended two scans of the log, one row per side of each change, then added up ten columns of which
 half were zero on each row: six sums per row, twelve per change. Grouping sets add up the senders' cells and the
-receivers' cells from one scan, three sums each: 50,000 changes take 26 ms instead of 54.
+receivers' cells from one scan, three sums each. After 50,000 new payments that step takes 26 ms instead of 54,
+and the whole refresh 48 ms of CPU instead of 80.
 
 A user who sent and received on the same day, in the same currency and status, now has two rows in
 `changed_cells`, one per side: every table of totals adds up `changed_cells` by its own key, so both are added.
