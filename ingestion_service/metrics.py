@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -49,14 +50,23 @@ class Metrics:
                                 "as of the last refresh of the dashboards' totals", registry=r)
         self.last_batch_at = time.time()
         self.started = False
+        self.state, self.state_reason = "running", ""  # the consume loop's state (state.py), and why
         self.topic_partitions = 0  # of the subscribed topics, as the broker's metadata shows them
+        self.topic_problems: list[str] = []  # a topic missing, or with fewer partitions than TOPIC_PARTITIONS
         self.visible_lag = 0
+        self.held_messages = 0  # read and not yet committed
+        # What the batch's database transaction is doing and since when (monotonic), or None.
+        self.doing: Callable[[], tuple[str, float] | None] = lambda: None
         self.statistics_at = time.monotonic()
-        self.progress_at = time.monotonic()  # the last commit, or the last time there was nothing to do
+        self.progress_at = time.monotonic()  # the last commit, or the last time nothing waited
         self.assigned = 0
         self.unassigned_since = time.monotonic()
         self.set_database_up(True)
         self.set_broker_up(True)
+
+    def set_state(self, state: str, why: str) -> None:
+        self.state, self.state_reason = state, why
+        self.set_database_up(state != "paused for the database")
 
     def set_database_up(self, up: bool) -> None:
         self.database_is_up = up
@@ -73,14 +83,29 @@ class Metrics:
         self.partitions.set(count)
 
     def observe_topics(self, partitions: int, lag: int) -> None:
-        now = time.monotonic()
-        self.topic_partitions, self.visible_lag, self.statistics_at = partitions, lag, now
+        self.topic_partitions, self.visible_lag, self.statistics_at = partitions, lag, time.monotonic()
         self.lag.set(lag)
-        if lag == 0:
-            self.progress_at = now
+        self._progress_if_idle()
+
+    def set_held(self, messages: int) -> None:
+        self.held_messages = messages
+        self._progress_if_idle()
+
+    def _progress_if_idle(self) -> None:
+        if self.waiting() == 0:
+            self.progress_at = time.monotonic()
 
     def progressed(self) -> None:
         self.progress_at = time.monotonic()
+
+    def waiting(self) -> int:
+        """Messages known to wait: those read and not committed, or the lag of the owned partitions (paused ones
+        included), whichever is more."""
+        return max(self.held_messages, self.visible_lag)
+
+    def stalled_for(self) -> float:
+        """Seconds without a commit while messages wait; 0 while nothing waits."""
+        return time.monotonic() - self.progress_at if self.waiting() else 0.0
 
     def problems(self) -> list[str]:
         """What keeps the service from doing its work now, in words; empty when all is well."""
@@ -88,19 +113,22 @@ class Metrics:
         found = []
         if not self.started:
             found.append("not consuming")
-        if not self.database_is_up:
-            found.append("PostgreSQL is unavailable")
+        if self.state.startswith("paused"):
+            found.append(f"{self.state}: {self.state_reason}")
         if not self.broker_up:
             found.append("the Kafka broker is unreachable")
+        found += self.topic_problems
         if self.started and self.assigned == 0 and self.topic_partitions > 0 \
                 and now - self.unassigned_since > self.session_timeout_s:
             found.append(f"no partition held for {now - self.unassigned_since:.0f} s while the topics have "
                          f"{self.topic_partitions}")
-        if self.started and now - self.statistics_at > self.stall_s:
+        stalled = self.stalled_for()
+        if stalled > self.stall_s:
+            doing = self.doing()
+            found.append(f"{self.waiting()} messages waiting and nothing committed for {stalled:.0f} s"
+                         + (f" ({doing[0]} for {now - doing[1]:.0f} s)" if doing else ""))
+        elif self.started and now - self.statistics_at > self.stall_s:
             found.append(f"the consume loop has not run for {now - self.statistics_at:.0f} s")
-        elif self.visible_lag > 0 and now - self.progress_at > self.stall_s:
-            found.append(f"{self.visible_lag} messages waiting and nothing committed for "
-                         f"{now - self.progress_at:.0f} s")
         return found
 
     def health(self) -> tuple[int, dict]:
@@ -109,12 +137,15 @@ class Metrics:
         body = {
             "status": "unavailable" if problems else "ok",
             "problems": problems,
+            "state": self.state,
             "database": "up" if self.database_is_up else "down",
             "broker": "up" if self.broker_up else "down",
             "consuming": self.started,
             "assigned_partitions": self.assigned,
             "topic_partitions": self.topic_partitions,
             "visible_lag": self.visible_lag,
+            "messages_waiting": self.waiting(),
+            "seconds_without_commit": round(self.stalled_for(), 1),
             "seconds_since_last_batch": round(time.time() - self.last_batch_at, 1),
         }
         return (503 if problems else 200), body

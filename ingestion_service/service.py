@@ -5,6 +5,10 @@ Delivery is at-least-once and the upsert is idempotent, so every transaction lan
 is written (on a writer thread: the database works while Python parses), the next one is read and parsed; batches
 are written and committed strictly in order. When PostgreSQL (or the broker, for dead letters) is unavailable, the
 batches are kept, the partitions paused (the instance stays in its group), and the oldest is retried with back-off.
+
+The loop's state (state.py) decides what it does, and every change of state is logged once. A rebalance in any
+state leaves the instance consuming what it then holds; a watchdog (watchdog.py) ends the process when, despite
+that, nothing has been committed for too long while messages wait.
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from .records import Refusal, Source
 from .resolve import Resolver
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
+from .state import Event, State, next_state
 from .totals import TotalsRefresher
+from .watchdog import Watchdog, exit_process
 
 __all__ = ["Batch", "IngestionService"]
 
@@ -84,12 +90,15 @@ class Backoff:
 
 class IngestionService:
     def __init__(self, settings: IngestionSettings, *, consumer_overrides: dict | None = None,
-                 on_committed: Callable[[Batch, datetime], None] | None = None):
+                 on_committed: Callable[[Batch, datetime], None] | None = None,
+                 on_wedged: Callable[[str], None] = exit_process):
         self.settings = settings
         self.topics = [settings.payments_topic, settings.imports_topic]
         self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
         self.parser = Parser(settings)  # on the reader thread
-        self.sink = PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold))
+        self.sink = PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold),
+                                 settings.ingestion_statement_timeout_seconds)
+        self.metrics.doing = lambda: self.sink.doing
         self.totals = TotalsRefresher(settings.database_url, settings.totals_refresh_seconds,
                                       on_pending_beyond_sla=self.metrics.beyond_sla.set)
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
@@ -100,6 +109,11 @@ class IngestionService:
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
+            # A transactional producer's aborted messages are never read. (The local Tansu broker does not honour
+            # it; Apache Kafka does.)
+            "isolation.level": "read_committed",
+            # A topic is created by `payments setup`, with TOPIC_PARTITIONS partitions, never by subscribing to it.
+            "allow.auto.create.topics": False,
             "session.timeout.ms": session_ms,
             "heartbeat.interval.ms": max(100, min(3000, session_ms // 3)),
             "logger": CLIENT_LOG,
@@ -113,7 +127,9 @@ class IngestionService:
         # The only thread that touches the database connection and the dead-letter producer.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-writer")
         self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
-        self.paused = False
+        self.state = State.RUNNING
+        self.watchdog = (Watchdog(self.metrics, settings.ingestion_watchdog_seconds, on_wedged)
+                         if settings.ingestion_watchdog_seconds else None)
         self.last_subscribed = 0.0
         self.first_rejoin_after = settings.ingestion_session_timeout_ms / 1000 * 2
         self.rejoin_after = self.first_rejoin_after  # doubles while joining again finds no partition
@@ -124,15 +140,20 @@ class IngestionService:
         """Consume until `stop` is set; then finish the batches in hand, commit, and leave the group."""
         self._subscribe()
         self.totals.start()
+        if self.watchdog is not None:
+            self.watchdog.start()
         self.metrics.started = True
         backoff = Backoff()
         log.info("consuming topics=%s group=%s", ",".join(self.topics), self.settings.ingestion_group_id)
         try:
             while not stop.is_set():
                 self._step(backoff, stop)
+            self._move(Event.STOP)
             self._flush_held("stopping")
         finally:
             self.metrics.started = False
+            if self.watchdog is not None:
+                self.watchdog.stop()
             self.consumer.close()
             self.writer.shutdown(wait=True)
             self.sink.close()
@@ -160,22 +181,26 @@ class IngestionService:
 
     def _step(self, backoff: Backoff, stop: threading.Event) -> None:
         self._rejoin_if_forgotten()
+        if self.state.paused and not self.held:
+            self._move(Event.NOTHING_HELD)  # the batches it waited for went with their partitions
         if self.held and self.held[0].future is None:
             self.held[0].future = self.writer.submit(self._write, self.held[0])
-        if len(self.held) < MAX_HELD and not self.paused:
+        if len(self.held) < MAX_HELD and not self.state.paused:
+            # The read polls the consumer, which serves rebalances: every step that holds nothing waits here.
             batch = self._read(READ_WHILE_WRITING_S if self.held else self.settings.ingestion_batch_max_wait_ms / 1000)
             if batch is not None:
                 self.held.append(batch)
+                self._count_held()
         if not self.held:
             return
         oldest = self.held[0]
-        if oldest.future is not None and (oldest.future.done() or len(self.held) == MAX_HELD or self.paused):
+        if oldest.future is not None and (oldest.future.done() or len(self.held) == MAX_HELD or self.state.paused):
             try:
                 self._finish(oldest)
                 backoff.reset()
-                self._resume()
             except TransientError as e:
-                self._pause(e)
+                self._move(Event.DATABASE_FAILED if isinstance(e, DatabaseUnavailable) else Event.BROKER_FAILED,
+                           str(e))
                 self._wait(backoff.next(), stop)
 
     def _read(self, timeout: float) -> Batch | None:
@@ -256,6 +281,8 @@ class IngestionService:
         self._commit(batch)
         self.held.popleft()
         self.metrics.progressed()
+        self._count_held()
+        self._move(Event.COMMITTED)
         committed_at = datetime.now(UTC)
         self._observe(batch, committed_at)
         if self.on_committed is not None:
@@ -280,6 +307,10 @@ class IngestionService:
             if batch.future is not None:
                 batch.future.exception()  # a write in progress ends before its batch is forgotten
         self.held.clear()
+        self._count_held()
+
+    def _count_held(self) -> None:
+        self.metrics.set_held(sum(len(batch.sources) for batch in self.held))
 
     def _commit(self, batch: Batch) -> None:
         try:
@@ -294,19 +325,22 @@ class IngestionService:
 
     # --- faults ------------------------------------------------------------------------------------------------
 
-    def _pause(self, error: TransientError) -> None:
-        if not self.paused:
-            log.warning("paused: %s; the batch is kept and retried, nothing is committed", error)
-            self.paused = True
-        self.metrics.set_database_up(not isinstance(error, DatabaseUnavailable))
-        self.consumer.pause(self.consumer.assignment())
-
-    def _resume(self) -> None:
-        if self.paused:
-            self.paused = False
-            self.metrics.set_database_up(True)
-            self.consumer.resume(self.consumer.assignment())
-            log.info("resumed")
+    def _move(self, event: Event, why: str = "") -> None:
+        """Apply `event` to the loop's state: log a change once, and pause or resume the partitions with it."""
+        old, new = self.state, next_state(self.state, event)
+        if new is old:
+            if new.paused:
+                self.metrics.set_state(new, why)  # the same pause, perhaps for a new reason
+            return
+        self.state = new
+        self.metrics.set_state(new, why)
+        if new.paused:
+            log.warning("%s (%s): %s; the batches are kept and retried, nothing is committed", new, event, why)
+            self.consumer.pause(self.consumer.assignment())
+        else:
+            (log.info if new in (State.RUNNING, State.STOPPING) else log.warning)("%s → %s (%s)", old, new, event)
+            if old.paused:
+                self.consumer.resume(self.consumer.assignment())
 
     def _wait(self, seconds: float, stop: threading.Event) -> None:
         """Back off while polling, which keeps the group membership and serves rebalances."""
@@ -362,25 +396,34 @@ class IngestionService:
     # --- rebalances --------------------------------------------------------------------------------------------
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self.metrics.set_partitions(len(partitions))
+        """Take the partitions, paused if the loop is (an incremental assignment), else explicitly consuming: a
+        partition paused before a rebalance must not stay paused after it."""
+        consumer.assign(partitions)
+        self._move(Event.ASSIGNED)
         if partitions:
+            (consumer.pause if self.state.paused else consumer.resume)(partitions)
             self.rejoin_after = self.first_rejoin_after
+        self.metrics.set_partitions(len(partitions))
         log.info("assigned partitions=%s", _names(partitions))
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Before partitions go to another instance, write and commit what is held for them, if that can be done."""
-        if self.paused:
+        """Before partitions go to another instance, write and commit what is held for them if the loop is running;
+        a paused loop gives up what it holds (its next owner reads it again) and the pause ends with it."""
+        if self.state.paused:
             self._drop_held()
         else:
             self._flush_held("revoked")
+        self._move(Event.REVOKED)
         self.metrics.set_partitions(0)
         log.info("revoked partitions=%s", _names(partitions))
 
     def _lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Lost, not revoked: another instance may already own them, so nothing may be committed for them.
         self._drop_held()
+        self._move(Event.LOST)
         self.metrics.set_partitions(0)
         log.warning("lost partitions=%s; what was held is read again by their next owner", _names(partitions))
+
     # --- counting ----------------------------------------------------------------------------------------------
 
     def _count(self, batch: Batch, outcome: Outcome) -> None:

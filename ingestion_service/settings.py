@@ -18,5 +18,11 @@ class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServiceP
     ingestion_session_timeout_ms: int = Field(10_000, ge=1000, le=300_000)
     # /health answers 503 when messages wait and nothing has been committed for this long.
     ingestion_stall_seconds: int = Field(60, ge=5, le=3600)
+    # The process exits (for its supervisor to start it again) when messages wait and nothing has been committed for
+    # this long, whatever the cause; nothing is lost, the uncommitted messages are read again. 0 turns it off.
+    ingestion_watchdog_seconds: int = Field(300, ge=0, le=86_400)
+    # A statement of the batch's transaction that runs longer is cancelled, and the batch retried; the log and
+    # /health name the step that waited (a lock held on a table, an overloaded server).
+    ingestion_statement_timeout_seconds: float = Field(60, gt=0, le=3600)
     # How often the dashboards' totals catch up with the payments written (the longest a dashboard lags).
     totals_refresh_seconds: float = Field(2.0, gt=0, le=3600)

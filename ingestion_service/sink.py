@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -144,19 +145,27 @@ class Outcome:
 
 
 class PostgresSink:
-    def __init__(self, database_url: str, resolver: Resolver):
+    def __init__(self, database_url: str, resolver: Resolver, statement_timeout_s: float = 60.0):
         # libpq takes the URL as it is, once SQLAlchemy's driver suffix (postgresql+psycopg2) is removed.
         self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.resolver = resolver
+        self.statement_timeout_s = statement_timeout_s
         self._connection = None
+        # What the batch's transaction is doing, and since when (monotonic): read by /health on another thread.
+        self.doing: tuple[str, float] | None = None
+
+    def _step(self, what: str) -> None:
+        self.doing = (what, time.monotonic())
 
     def _connect(self):
         if self._connection is None or self._connection.closed:
             try:
-                # A statement that hangs (a network cut, a lock) fails after a minute instead of stalling the service.
+                # A statement that hangs (a network cut, a lock) fails after the timeout instead of stalling the
+                # service; the error then names the step that waited.
                 self._connection = psycopg2.connect(
                     self.dsn, connect_timeout=5, application_name="ingestion_service", keepalives=1,
-                    keepalives_idle=10, keepalives_interval=5, keepalives_count=3, options="-c statement_timeout=60000",
+                    keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+                    options=f"-c statement_timeout={int(self.statement_timeout_s * 1000)}",
                 )
             except psycopg2.OperationalError as e:
                 raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
@@ -175,18 +184,22 @@ class PostgresSink:
         reason of its own (a deadlock, a missing table). Anything else is raised as it is, with nothing
         committed: then something in the batch's messages is to blame, and the caller isolates it.
         """
+        self._step("connecting")
         connection = self._connect()
         try:
             with connection.cursor() as cursor:
+                self._step("looking up users and currencies")
                 rows, unresolved, overruled = self.resolver.resolve(parsed, cursor)
                 latest, superseded = _settle_per_transaction(rows)
                 collapsed = _collapsed(rows, latest, superseded)
+                self._step("upserting into transactions")
                 try:
                     applied = _upsert_all(cursor, latest)
                     database_refusals = []
                 except ROW_ERRORS:
                     connection.rollback()
                     latest, applied, database_refusals = _upsert_one_by_one(cursor, latest)
+                self._step("recording superseded versions, refusals and import progress")
                 left_out = _not_applied(cursor, latest, applied)
                 superseded += left_out
                 every_refusal = refusals + unresolved + database_refusals
@@ -194,10 +207,17 @@ class PostgresSink:
                 _record_superseded(cursor, superseded)
                 _record_overruled(cursor, overruled)
                 _record_progress(cursor, rows, latest)  # every row decided on, saved or superseded
+            self._step("committing")
             connection.commit()
             lost = {id(s.row) for s in left_out}
             return Outcome([w for w in latest if id(w[0]) not in lost], every_refusal, collapsed, superseded,
                            Counter(source.topic for _, source in overruled))
+        except pg_errors.QueryCanceled as e:  # an OperationalError, but the connection is fine
+            self._rollback()
+            what = self.doing[0] if self.doing else "writing"
+            raise DatabaseUnavailable(
+                f"PostgreSQL cancelled the batch while {what}, after the statement timeout of "
+                f"{self.statement_timeout_s:g} s: is a lock held on the table, or the server overloaded?") from e
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
             self.close()
             raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e
@@ -209,6 +229,8 @@ class PostgresSink:
         except BaseException:
             self._rollback()
             raise
+        finally:
+            self.doing = None
 
     def _rollback(self) -> None:
         try:

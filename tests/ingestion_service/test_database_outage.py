@@ -32,7 +32,7 @@ def test_every_event_lands_when_postgres_stops_and_starts_mid_stream(ingestion_s
         engine.dispose()
         produce(bootstrap, topic, [message(payment()) for _ in range(500)])
         wait_until(lambda: not running.service.metrics.database_is_up, message="the service seeing the outage")
-        assert running.service.paused
+        assert running.service.state.paused
         assert running.thread.is_alive()
 
         postgres.start()

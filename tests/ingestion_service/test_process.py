@@ -1,10 +1,7 @@
 """`payments ingest` as a process: stopping cleanly, surviving kill -9, sharing partitions, metrics over HTTP."""
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import urllib.request
 import uuid
 from decimal import Decimal
@@ -15,35 +12,8 @@ from payments_core.db.models import Transaction
 from platform_ops.servers import free_port
 from tests.helpers.events import USERS, message, payment
 from tests.helpers.kafka import produce
+from tests.helpers.services import Ingest
 from tests.helpers.waiting import wait_until
-
-
-class Ingest:
-    """`payments ingest` in a process of its own, configured from the test's settings."""
-
-    def __init__(self, settings, tmp_path, name="ingest", http_port=0):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "DATABASE_", "INGESTION_"))}
-        for field, value in settings.model_dump().items():
-            env[field.upper()] = str(value)
-        env["INGESTION_HTTP_PORT"] = str(http_port)
-        self.log_path = tmp_path / f"{name}.log"
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "platform_ops.cli", "ingest"], env=env,
-                                            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def signal(self, sig) -> None:
-        self.process.send_signal(sig)
-
-    def wait(self, timeout=60) -> int:
-        return self.process.wait(timeout)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 def transactions(engine) -> int:
