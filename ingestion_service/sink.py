@@ -169,10 +169,15 @@ class PostgresSink:
                 )
             except psycopg2.OperationalError as e:
                 raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
-            register_uuid(conn_or_curs=self._connection)
-            with self._connection.cursor() as cursor:
-                cursor.execute(STAGING)
-            self._connection.commit()
+            try:
+                register_uuid(conn_or_curs=self._connection)
+                with self._connection.cursor() as cursor:
+                    cursor.execute(STAGING)  # reads `transactions`: waits while a lock is held on it
+                self._connection.commit()
+            except psycopg2.Error as e:
+                # A session without its staging table is of no use: the next batch starts a new one.
+                self.close()
+                raise DatabaseUnavailable(f"PostgreSQL could not prepare the session: {_first_line(e)}") from e
         return self._connection
 
     def write(self, parsed: list[Parsed], refusals: list[Refusal]) -> Outcome:

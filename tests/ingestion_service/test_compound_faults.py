@@ -4,65 +4,20 @@ none refused, and every instance healthy again."""
 
 import signal
 import threading
-import uuid
-from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
 
 from ingestion_service.state import State
 from ingestion_service.watchdog import WEDGED_EXIT_CODE
 from payments_core.db.connect import make_engine
 from platform_ops.servers import EmbeddedPostgres
 from platform_ops.setup import migrate_and_seed
-from tests.helpers.events import USERS, message, payment
-from tests.helpers.kafka import produce
+from tests.helpers.reconcile import Payments, healthy
 from tests.helpers.services import Ingest
 from tests.helpers.waiting import wait_until
 
 # Both topics the service reads, 3 partitions each (the ingestion_settings fixture).
 ALL_PARTITIONS = 6
-
-
-class Payments:
-    """Payments sent to the topic, each with its own amount, to be reconciled against the table."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.sent: dict[uuid.UUID, tuple[Decimal, str]] = {}
-
-    def send(self, count: int) -> None:
-        events = []
-        for _ in range(count):
-            n = len(self.sent) + len(events)
-            event = payment(sender_id=str(USERS[n % 300].user_id), receiver_id=str(USERS[(n + 1) % 300].user_id),
-                            amount=f"{n + 1}.{n % 100:02d}", status=("pending", "completed", "failed")[n % 3])
-            events.append(event)
-        produce(self.settings.kafka_bootstrap_servers, self.settings.payments_topic, [message(e) for e in events])
-        for e in events:
-            self.sent[uuid.UUID(e["transaction_id"])] = (Decimal(e["amount"]), e["status"])
-
-    def stored(self, engine) -> dict[uuid.UUID, tuple[Decimal, str]]:
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT transaction_id, amount, status FROM transactions"))
-            return {transaction_id: (amount, status) for transaction_id, amount, status in rows}
-
-    def all_stored(self, engine, timeout: float = 120) -> None:
-        """Wait until the table holds exactly what was sent; then nothing may have been refused either."""
-        wait_until(lambda: len(self.stored(engine)) >= len(self.sent), timeout=timeout,
-                   message=f"all {len(self.sent)} payments stored")
-        stored = self.stored(engine)
-        missing = self.sent.keys() - stored.keys()
-        wrong = {i for i in self.sent.keys() & stored.keys() if stored[i] != self.sent[i]}
-        extra = stored.keys() - self.sent.keys()
-        assert not missing and not wrong and not extra, (len(missing), len(wrong), len(extra))
-        with engine.connect() as conn:
-            assert conn.scalar(text("SELECT count(*) FROM rejected_events")) == 0
-
-
-def healthy(running) -> bool:
-    status, body = running.service.metrics.health()
-    return status == 200
 
 
 @pytest.fixture
@@ -213,3 +168,21 @@ def test_the_watchdog_ends_a_process_that_commits_nothing_and_its_successor_lose
         payments.all_stored(engine)
     finally:
         successor.kill()
+
+
+def test_a_lock_held_while_the_service_opens_its_session_delays_it_only(ingestion_settings, start_service, engine):
+    # Found by test_faults_meet.py: the session's staging table is made LIKE `transactions`, so a lock held on the
+    # table cancelled its creation, and the session, reused without it, refused every batch that followed.
+    s = ingestion_settings.model_copy(update={"ingestion_statement_timeout_seconds": 1})
+    payments = Payments(s)
+    holder, release = hold_lock(engine, 60)
+    try:
+        running = start_service(s)
+        payments.send(100)
+        wait_until(lambda: "could not prepare the session" in running.service.metrics.state_reason, timeout=30,
+                   message="the wait named")
+    finally:
+        release.set()
+        holder.join(10)
+    payments.all_stored(engine)
+    wait_until(lambda: healthy(running), timeout=60, message="healthy again")
