@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Producer
 
 from payments_core.kafka import produce_when_room
 from payments_core.wire import SOURCE_GENERATOR, SOURCE_HEADER
@@ -86,6 +86,16 @@ class Progress:
             log.info("progress %s", text)
 
 
+def _replaced(producer: Producer, config: dict, why: str) -> Producer:
+    """A new producer for one that may be stuck: after a broker restart (or a long pause) an idempotent producer can
+    stay refused for good, its producer id unknown to the broker, reporting nothing but time-outs. What it still
+    held is counted as failed."""
+    log.warning("replacing the Kafka producer with a new one after %r; events it still held count as failed", why)
+    producer.purge()
+    producer.flush(0)
+    return Producer(config)
+
+
 def publish(stream: Iterator[Generated], producer_config: dict, topic: str, rate: float, count: int,
             stop: threading.Event, show_progress: bool = True, flush_timeout: float = 30.0) -> Report:
     """Publish `count` events (0: until `stop` is set) at `rate` per second; then wait for every delivery report.
@@ -95,17 +105,24 @@ def publish(stream: Iterator[Generated], producer_config: dict, topic: str, rate
     than building the event), so once the producer is flushed, delivered = sent - failed.
     """
     report = Report()
+    broken: list[str] = []  # why the producer is to be replaced, once a failure says it may be stuck
 
     def failed(error, _message):
         report.failed += 1
         if report.failures[error.str()] == 0:
             log.error("delivery failed: %s (further failures of this kind are counted, not logged)", error.str())
         report.failures[error.str()] += 1
+        if error.fatal() or error.code() == KafkaError._MSG_TIMED_OUT:
+            broken.append(error.str())
 
-    producer = Producer({**producer_config, "on_delivery": failed, "delivery.report.only.error": True})
+    config = {**producer_config, "on_delivery": failed, "delivery.report.only.error": True}
+    producer = Producer(config)
     pacer = Pacer(rate)
     progress = Progress(report, count) if show_progress else None
     while not stop.is_set() and (count == 0 or report.sent < count):
+        if broken:
+            producer = _replaced(producer, config, broken[0])
+            broken.clear()
         due = min(pacer.allowed(), count or sys.maxsize) - report.sent
         if due <= 0:
             producer.poll(min(pacer.wait(report.sent), 0.1))  # serve delivery reports while waiting

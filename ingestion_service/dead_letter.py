@@ -83,9 +83,19 @@ SMALL = (MAX_MESSAGE_BYTES, 1024, 0)  # when a topic takes less than the broker'
 
 class DeadLetters:
     def __init__(self, producer_config: dict, topic: str, timeout: float = 30.0):
-        self.producer = Producer(producer_config)
+        # A copy not confirmed within the timeout fails then, rather than after librdkafka's default of 5 minutes.
+        self.config = {**producer_config, "message.timeout.ms": int(timeout * 1000)}
+        self.producer = Producer(self.config)
         self.topic = topic
         self.timeout = timeout
+
+    def _new_producer(self, why: str) -> None:
+        """Replace the producer: after a broker restart, an idempotent producer can stay refused for good (its
+        producer id unknown to the new broker) while reporting only time-outs; a new one works at once."""
+        log.warning("dead-letter producer replaced by a new one (%s)", why)
+        self.producer.purge()
+        self.producer.flush(0)
+        self.producer = Producer(self.config)
 
     def publish(self, refusals: list[Refusal]) -> None:
         """Send every refusal and wait until the broker has confirmed each one; raise BrokerUnavailable if not.
@@ -136,5 +146,6 @@ class DeadLetters:
         left = self.producer.flush(self.timeout)
         if left or transient:
             reason = transient[0].str() if transient else f"{left} not confirmed within {self.timeout:.0f} s"
+            self._new_producer(reason)
             raise BrokerUnavailable(f"dead-letter topic {self.topic!r}: {reason}")
         return refused

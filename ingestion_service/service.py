@@ -36,6 +36,7 @@ from .resolve import Resolver
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
 from .state import Event, State, next_state
+from .topics import TopicCheck
 from .totals import TotalsRefresher
 from .watchdog import Watchdog, exit_process
 
@@ -128,6 +129,8 @@ class IngestionService:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-writer")
         self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
         self.state = State.RUNNING
+        self.topic_check = TopicCheck(settings.kafka_bootstrap_servers, [*self.topics, settings.dlq_topic],
+                                      settings.topic_partitions, self.metrics)
         self.watchdog = (Watchdog(self.metrics, settings.ingestion_watchdog_seconds, on_wedged)
                          if settings.ingestion_watchdog_seconds else None)
         self.last_subscribed = 0.0
@@ -140,6 +143,7 @@ class IngestionService:
         """Consume until `stop` is set; then finish the batches in hand, commit, and leave the group."""
         self._subscribe()
         self.totals.start()
+        self.topic_check.start()
         if self.watchdog is not None:
             self.watchdog.start()
         self.metrics.started = True
@@ -154,6 +158,7 @@ class IngestionService:
             self.metrics.started = False
             if self.watchdog is not None:
                 self.watchdog.stop()
+            self.topic_check.stop()
             self.consumer.close()
             self.writer.shutdown(wait=True)
             self.sink.close()
@@ -375,7 +380,7 @@ class IngestionService:
                     if number == "-1":
                         continue
                     partitions += 1
-                    if partition.get("fetch_state") == "active":  # a partition this instance owns
+                    if partition.get("desired"):  # a partition this instance owns, paused or not
                         lag += max(0, partition.get("consumer_lag", -1))
         except (ValueError, AttributeError, TypeError) as e:
             log.warning("unreadable client statistics (%s); health keeps what it knew", e)

@@ -74,6 +74,9 @@ def producer_config(settings: KafkaSettings, **overrides) -> dict:
         "enable.idempotence": True,
         "linger.ms": 5,
         "compression.type": "lz4",
+        # Topics are made by `payments setup` with TOPIC_PARTITIONS partitions. A producer that made them itself
+        # (after a broker lost them) would give them the broker's default count, and keys would move partitions.
+        "allow.auto.create.topics": False,
         **overrides,
     }
 

@@ -12,7 +12,7 @@ from payments_core.db.models import Transaction
 from payments_core.kafka import ensure_topics
 from platform_ops.servers import free_port, start_tansu
 from tests.helpers.events import message, payment
-from tests.helpers.kafka import produce
+from tests.helpers.kafka import produce, read_topic
 from tests.helpers.waiting import wait_until
 
 
@@ -44,8 +44,9 @@ def test_after_a_broker_restart_that_lost_everything_the_service_consumes_again_
     topics = [s.payments_topic, s.imports_topic, s.dlq_topic]
     ensure_topics(broker.address, topics, 3)
     running = start_service(s)
-    produce(broker.address, s.payments_topic, [message(payment())])
+    produce(broker.address, s.payments_topic, [message(payment()), (None, b"not json, before the restart")])
     wait_until(lambda: _count(engine) == 1, message="the first payment")
+    read_topic(broker.address, s.dlq_topic, 1)
     wait_until(lambda: _status(running)[0] == 200, message="healthy")
 
     broker.stop()
@@ -60,14 +61,32 @@ def test_after_a_broker_restart_that_lost_everything_the_service_consumes_again_
 
     # The broker keeps everything in memory: topics and the group are gone, and come back a while later.
     own_broker.append(start_tansu("127.0.0.1", int(broker.address.rsplit(":", 1)[1]), tmp_path / "logs"))
-    time.sleep(6)
+    # Nothing of the service's makes the topics again with the broker's own default: it says they are missing.
+    status, body = wait_until(lambda: (h := _status(running))[0] == 503 and any("does not exist" in p for p in
+                              h[1]["problems"]) and h, timeout=30, message="the missing topics named")
+    assert f"topic {s.dlq_topic!r} does not exist; `payments setup` creates it" in body["problems"], body
     ensure_topics(broker.address, topics, 3)
     produce(broker.address, s.payments_topic, [message(payment()) for _ in range(10)])
+    produce(broker.address, s.payments_topic, [(None, b"not json, after the restart")])
 
     wait_until(lambda: _count(engine) == 11, timeout=90, message="the payments sent after the restart")
+    # The dead-letter producer, refused by the new broker, is replaced: the refusal reaches the topic.
+    assert read_topic(broker.address, s.dlq_topic, 1, timeout=90)[0].value() == b"not json, after the restart"
     wait_until(lambda: _status(running)[0] == 200, message="healthy again")
     assert "broker reachable again" in caplog.text
     assert running.thread.is_alive()
+    assert {name: count for name, count in ensure_topics(broker.address, topics, 3).items()} == dict.fromkeys(
+        topics, 3), "no client of the service made a topic with the broker's default partition count"
+
+
+def test_a_topic_with_fewer_partitions_than_configured_is_a_problem_in_health(ingestion_settings, start_service,
+                                                                             kafka_bootstrap):
+    s = ingestion_settings.model_copy(update={"topic_partitions": 4})  # the fixture made them with 3
+    running = start_service(s)
+    status, body = wait_until(lambda: (h := _status(running))[0] == 503 and "fewer than" in str(h[1]) and h,
+                              timeout=30, message="503 naming the topics")
+    assert f"topic {s.payments_topic!r} has 3 partitions, fewer than TOPIC_PARTITIONS=4; keys now go to other " \
+           "partitions than before: recreate it with `payments setup`" in body["problems"], body
 
 
 def test_health_is_503_while_messages_wait_and_nothing_is_committed(ingestion_settings, start_service, engine):
