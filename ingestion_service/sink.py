@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from payments_core.contract import Reason
 from payments_core.errors import DatabaseUnavailable
 
-from .lifecycle import APPLY, CONFLICT, EQUAL, OLDER, verdict
+from .lifecycle import APPLY, CONFLICT, CONTENT, EQUAL, OLDER, differing, verdict
 from .parse import Parsed
 from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
 from .resolve import Resolver
@@ -75,11 +75,13 @@ ON CONFLICT ON CONSTRAINT uq_rejected_events_message DO NOTHING
 """
 REFUSAL_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
 
-STORED_VERSIONS = "SELECT transaction_id, status, transaction_date FROM transactions WHERE transaction_id = ANY(%s)"
+STORED_VERSIONS = sql.SQL("SELECT transaction_id, status, transaction_date, {content} FROM transactions "
+                          "WHERE transaction_id = ANY(%s)").format(
+    content=sql.SQL(", ").join(map(sql.Identifier, CONTENT)))
 
 RECORD_SUPERSEDED = """
 INSERT INTO superseded_events (transaction_id, reason, stored_status, stored_date, incoming_status, incoming_date,
-                               topic, partition, "offset", message_timestamp, import_id, import_line)
+                               topic, partition, "offset", message_timestamp, import_id, import_line, differing_fields)
 VALUES %s
 ON CONFLICT ON CONSTRAINT uq_superseded_events_message DO NOTHING
 """
@@ -123,6 +125,7 @@ class Superseded:
     reason: str  # lifecycle.OLDER or lifecycle.CONFLICT
     stored_status: str
     stored_date: datetime
+    differing_fields: list[str] | None = None  # a conflict of the same status and time: where the content differed
 
 
 @dataclass
@@ -264,11 +267,18 @@ def _settle_per_transaction(rows: list[Written]) -> tuple[list[Written], list[Su
             kept[key] = (row, source)
             continue
         decided = verdict(held[0].status, held[0].transaction_date, row.status, row.transaction_date)
+        differs = differing(_content(held[0]), _content(row)) if decided == EQUAL else None
         if decided == APPLY:
             kept[key] = (row, source)
+        elif differs:
+            superseded.append(Superseded(row, source, CONFLICT, held[0].status, held[0].transaction_date, differs))
         elif decided != EQUAL:
             superseded.append(Superseded(row, source, decided, held[0].status, held[0].transaction_date))
     return list(kept.values()), superseded
+
+
+def _content(row: Row) -> tuple:
+    return tuple(getattr(row, name) for name in CONTENT)
 
 
 def _collapsed(rows: list[Written], latest: list[Written], superseded: list[Superseded]) -> Counter[str]:
@@ -282,17 +292,19 @@ def _collapsed(rows: list[Written], latest: list[Written], superseded: list[Supe
 
 def _not_applied(cursor, written: list[Written], applied: set[int]) -> list[Superseded]:
     """The versions the upsert's rule left out, against what is stored; the stored version itself (a redelivery)
-    is no news."""
+    is no news, but a version of the same status and time with other content is a conflict."""
     left = {row.transaction_id.int: (row, source) for row, source in written if row.transaction_id.int not in applied}
     if not left:
         return []
     cursor.execute(STORED_VERSIONS, ([row.transaction_id for row, _ in left.values()],))
     superseded = []
-    for transaction_id, status, stored_date in cursor.fetchall():
+    for transaction_id, status, stored_date, *content in cursor.fetchall():
         row, source = left[transaction_id.int]
         decided = verdict(status, stored_date, row.status, row.transaction_date)
         if decided in (OLDER, CONFLICT):
             superseded.append(Superseded(row, source, decided, status, stored_date))
+        elif decided == EQUAL and (differs := differing(tuple(content), _content(row))):
+            superseded.append(Superseded(row, source, CONFLICT, status, stored_date, differs))
     return superseded
 
 
@@ -301,7 +313,7 @@ def _record_superseded(cursor, superseded: list[Superseded]) -> None:
         return
     values = [(s.row.transaction_id, s.reason, s.stored_status, s.stored_date, s.row.status,
                s.row.transaction_date, s.source.topic, s.source.partition, s.source.offset, s.source.timestamp,
-               s.row.import_id, s.row.import_line) for s in superseded]
+               s.row.import_id, s.row.import_line, s.differing_fields) for s in superseded]
     execute_values(cursor, RECORD_SUPERSEDED, values)
 
 

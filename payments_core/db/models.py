@@ -352,8 +352,8 @@ class ServiceLevel(Base):
 
 
 class SupersededEvent(Base):
-    """A version of a payment that was not applied: older than what is stored, or a final status contradicting
-    another. Not a refusal: the message was valid."""
+    """A version of a payment that was not applied: older than what is stored, a final status contradicting
+    another, or the same status and time with other content. Not a refusal: the message was valid."""
 
     __tablename__ = "superseded_events"
 
@@ -370,6 +370,8 @@ class SupersededEvent(Base):
     message_timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     import_line: Mapped[int | None] = mapped_column(Integer)
+    # A conflict between versions of the same status and time: the fields in which the incoming one differed.
+    differing_fields: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (

@@ -77,7 +77,8 @@ def superseded(engine):
 def assert_each_case_ended_as_the_rule_says(engine, pairs):
     recorded = superseded(engine)
     for (first, second), case in zip(pairs, CASES, strict=True):
-        expected = EXPECTED[case]
+        # The same status and time with another amount is no repeat of the stored version: two that can't both hold.
+        expected = CONFLICT if EXPECTED[case] == EQUAL else EXPECTED[case]
         status, when, amount = state(engine, first["transaction_id"])
         winner = second if expected == APPLY else first
         assert (status, when, int(amount)) == (winner["status"], datetime.fromisoformat(winner["timestamp"]),
@@ -144,3 +145,28 @@ def test_a_stale_version_is_counted_by_reason(ingestion_settings, start_service,
 
     assert (count("older"), count("conflict")) == (1, 1)
     assert state(engine, first["transaction_id"])[0] == "completed"
+
+
+def test_a_version_of_the_same_status_and_time_with_other_content_is_a_conflict_and_says_where(
+    ingestion_settings, start_service, engine
+):
+    stored = payment(status="completed", amount=100)
+    other_amount = {**stored, "amount": 101}
+    other_parties = {**stored, "sender_id": stored["receiver_id"], "receiver_id": stored["sender_id"]}
+    running = start_service(ingestion_settings)
+    bootstrap, topic = ingestion_settings.kafka_bootstrap_servers, ingestion_settings.payments_topic
+    produce(bootstrap, topic, [message(stored)])
+    wait_until(lambda: consumed(running, topic) >= 1, message="the stored version")
+    produce(bootstrap, topic, [message(stored), message(other_amount), message(other_parties)])
+    wait_until(lambda: consumed(running, topic) >= 4, message="the repeat and the two other versions")
+
+    with engine.connect() as conn:
+        recorded = sorted(conn.execute(text(
+            "SELECT reason, stored_status, incoming_status, differing_fields FROM superseded_events "
+            "ORDER BY \"offset\"")).all())
+    assert recorded == [("conflict", "completed", "completed", ["amount"]),
+                        ("conflict", "completed", "completed", ["sender_id", "receiver_id"])]
+    assert int(state(engine, stored["transaction_id"])[2]) == 100, "the stored version stays"
+    metric = running.service.metrics.registry.get_sample_value
+    assert metric("payments_ingest_stale_total", {"topic": topic, "reason": "conflict"}) == 2
+    assert metric("payments_ingest_rows_upserted_total", {"topic": topic}) == 2, "the first and its repeat only"
