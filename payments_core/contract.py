@@ -18,15 +18,18 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from payments_core.errors import BadInput
 from payments_core.fields import (
     Amount,
     CurrencyAlpha,
     CurrencyNumeric,
+    Flag,
     Id,
     LineNumber,
     Status,
+    Text,
     Timestamp,
     Username,
 )
@@ -59,16 +62,18 @@ def _differs_from(other: str):
 
     def check(cls, value: Any, info: ValidationInfo) -> Any:
         if value == info.data.get(other):
-            raise ValueError(f"{info.field_name} must differ from {other}")
+            # The one rule of an event that its JSON Schema cannot state.
+            raise PydanticCustomError("same_party", f"{info.field_name} must differ from {other}")
         return value
 
     return classmethod(check)
 
 
 class _Contract(BaseModel):
-    """Base of every event: unknown fields are rejected so that a misspelt field never passes silently."""
+    """Base of every event: unknown fields are rejected so that a misspelt field never passes silently. Each field
+    type removes the spaces around a text itself (fields.py), as its published pattern allows."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PaymentEvent(_Contract):
@@ -103,9 +108,9 @@ class ImportRowEvent(ImportRow):
 
     transaction_id: Id = Field(description="deterministic: the same row of the same file gives the same id")
     import_id: Id
-    source_file: str = Field(min_length=1, max_length=255)
+    source_file: Text
     line_number: LineNumber = Field(description="the row's line in the file; the header is line 1")
-    is_suspicious: bool = Field(description="amount above SUSPICIOUS_AMOUNT_THRESHOLD when imported")
+    is_suspicious: Flag = Field(description="amount above SUSPICIOUS_AMOUNT_THRESHOLD when imported")
 
 
 class Reason(BaseModel):
@@ -247,9 +252,10 @@ def parse(model: type[Event], raw: bytes | str) -> Event:
             [Reason(field="", code="not_object",
                     message=f"the message should be a JSON object, not {type(data).__name__}")]
         )
-    # A strict JSON reader refuses raw controls inside strings, so only an escape or a raw non-ASCII character
-    # (DEL, C1) can bring one in: plain ASCII text without escapes, the usual message, is not searched.
-    may_hold_bad = not isinstance(raw, bytes) or "\\u" in text or not text.isascii()
+    # A strict JSON reader refuses raw U+0000-U+001F inside strings, so only an escape (\t as well as \u0000), a
+    # raw DEL or a raw non-ASCII character (C1) can bring one in: plain printable ASCII without a backslash, the
+    # usual message, is not searched.
+    may_hold_bad = not isinstance(raw, bytes) or "\\" in text or "\x7f" in text or not text.isascii()
     if may_hold_bad and (bad := _bad_characters(data)):
         raise ContractError(bad)
     try:
