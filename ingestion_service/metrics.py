@@ -51,7 +51,7 @@ class Metrics:
         self.last_batch_at = time.time()
         self.started = False
         self.state, self.state_reason = "running", ""  # the consume loop's state (state.py), and why
-        self.topic_partitions = 0  # of the subscribed topics, as the broker's metadata shows them
+        self.topic_partitions = 0  # of the subscribed topics, as the broker's metadata shows them (topics.py)
         self.topic_problems: list[str] = []  # a topic missing, or with fewer partitions than TOPIC_PARTITIONS
         self.visible_lag = 0
         self.held_messages = 0  # read and not yet committed
@@ -82,8 +82,8 @@ class Metrics:
         self.assigned = count
         self.partitions.set(count)
 
-    def observe_topics(self, partitions: int, lag: int) -> None:
-        self.topic_partitions, self.visible_lag, self.statistics_at = partitions, lag, time.monotonic()
+    def observe_lag(self, lag: int) -> None:
+        self.visible_lag, self.statistics_at = lag, time.monotonic()
         self.lag.set(lag)
         self._progress_if_idle()
 

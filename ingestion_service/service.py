@@ -129,7 +129,7 @@ class IngestionService:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-writer")
         self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
         self.state = State.RUNNING
-        self.topic_check = TopicCheck(settings.kafka_bootstrap_servers, [*self.topics, settings.dlq_topic],
+        self.topic_check = TopicCheck(settings.kafka_bootstrap_servers, self.topics, settings.dlq_topic,
                                       settings.topic_partitions, self.metrics)
         self.watchdog = (Watchdog(self.metrics, settings.ingestion_watchdog_seconds, on_wedged)
                          if settings.ingestion_watchdog_seconds else None)
@@ -172,8 +172,9 @@ class IngestionService:
 
     def _rejoin_if_forgotten(self) -> None:
         """Join the group again when this instance has held no partition for longer than the session timeout
-        while the topics have partitions: after a broker restart that lost the topics and the group (Tansu keeps
-        them in memory), the client otherwise waits for a rebalance that never comes."""
+        while the topics have partitions (as the broker's metadata shows them, topics.py): after a broker restart
+        that lost the topics and the group (Tansu keeps them in memory), or members joining and leaving within a
+        join (Tansu), the client otherwise waits for a rebalance that never comes."""
         now, wait = time.monotonic(), self.rejoin_after
         if (self.metrics.assigned == 0 and self.metrics.topic_partitions > 0 and self.metrics.broker_up
                 and now - self.metrics.unassigned_since > wait and now - self.last_subscribed > wait):
@@ -370,23 +371,20 @@ class IngestionService:
             self._broker_state(False, error.str())
 
     def _statistics(self, text: str) -> None:
-        """Once a second, on the consume thread: the brokers' state, the topics' partitions and the visible lag."""
+        """Once a second, on the consume thread: the brokers' state and the lag of the partitions owned."""
         try:
             stats = json.loads(text)
             brokers = [b for b in stats.get("brokers", {}).values() if b.get("nodeid", -1) >= 0]
-            partitions, lag = 0, 0
+            lag = 0
             for topic in self.topics:
                 for number, partition in stats.get("topics", {}).get(topic, {}).get("partitions", {}).items():
-                    if number == "-1":
-                        continue
-                    partitions += 1
-                    if partition.get("desired"):  # a partition this instance owns, paused or not
+                    if number != "-1" and partition.get("desired"):  # a partition this instance owns, paused or not
                         lag += max(0, partition.get("consumer_lag", -1))
         except (ValueError, AttributeError, TypeError) as e:
             log.warning("unreadable client statistics (%s); health keeps what it knew", e)
             return
         self._broker_state(any(b.get("state") == "UP" for b in brokers), "no broker connection is up")
-        self.metrics.observe_topics(partitions, lag)
+        self.metrics.observe_lag(lag)
 
     def _broker_state(self, up: bool, why: str) -> None:
         """Log the broker's state once per change, not once per retry."""

@@ -1,6 +1,7 @@
 """Watches the platform's topics as the broker has them: a topic missing, or with fewer partitions than
 TOPIC_PARTITIONS (a broker that lost its topics, and something that made them again with its own default), is said
 once in the log and stays in /health until it is mended. The platform's clients never create a topic themselves.
+It also counts the subscribed topics' partitions, which a consumer that holds none does not see.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ def topic_problems(found: dict[str, int | None], partitions: int) -> list[str]:
 
 
 class TopicCheck(threading.Thread):
-    def __init__(self, bootstrap_servers: str, topics: list[str], partitions: int, metrics: Metrics,
-                 every_seconds: float = 10.0):
+    def __init__(self, bootstrap_servers: str, subscribed: list[str], dead_letters: str, partitions: int,
+                 metrics: Metrics, every_seconds: float = 10.0):
         super().__init__(name="topic-check", daemon=True)
         self.admin = admin_client(bootstrap_servers)
-        self.topics, self.partitions, self.metrics = topics, partitions, metrics
+        self.subscribed, self.topics = subscribed, [*subscribed, dead_letters]
+        self.partitions, self.metrics = partitions, metrics
         self.every_seconds = every_seconds
         self.stopping = threading.Event()
 
@@ -54,6 +56,8 @@ class TopicCheck(threading.Thread):
             return  # the broker is unreachable: the consumer says so
         found = {t: len(listed[t].partitions) if t in listed and listed[t].error is None else None
                  for t in self.topics}
+        # What the group has to share out: an instance that holds none of it for long joins again.
+        self.metrics.topic_partitions = sum(found[t] or 0 for t in self.subscribed)
         problems = topic_problems(found, self.partitions)
         if problems != self.metrics.topic_problems:
             for problem in problems:

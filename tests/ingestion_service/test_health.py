@@ -120,3 +120,16 @@ def test_health_is_503_while_messages_wait_and_nothing_is_committed(ingestion_se
 
     wait_until(lambda: _count(engine) == 21, message="the waiting payments, once the lock is gone")
     wait_until(lambda: _status(running)[0] == 200, message="healthy again")
+
+
+def test_an_instance_that_holds_no_partition_says_so_though_its_consumer_sees_no_topic(ingestion_settings,
+                                                                                      start_service):
+    # A consumer that holds nothing has no topic in its own statistics: the count comes from the broker's metadata.
+    running = [start_service(ingestion_settings) for _ in range(4)]  # 3 partitions per topic: one holds none
+    def idle():
+        bodies = [_status(r)[1] for r in running if r.service.metrics.assigned == 0]
+        return [b for b in bodies if any(p.startswith("no partition held for") for p in b["problems"])]
+
+    body = wait_until(idle, timeout=60, message="an instance with none, saying so")[0]
+    assert any(p.startswith("no partition held for") and p.endswith("while the topics have 6")
+               for p in body["problems"]), body
