@@ -52,8 +52,9 @@ LATEST_AHEAD = timedelta(days=1)
 _HEX = "[0-9a-fA-F]"
 ID_PATTERN = rf"^ *{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}} *$(?!\n)"
 NIL_ID_PATTERN = r"^ *0{8}-0{4}-0{4}-0{4}-0{12} *$(?!\n)"
-# Greater than 0, at most 2 decimals, below 10,000,000,000: "1520.50", "0.5", "12".
-AMOUNT_PATTERN = r"^ *([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9])) *$(?!\n)"
+# Greater than 0, at most 2 decimals, below 10,000,000,000: "1520.50", "0.5", "12"; zeros after them change nothing
+# ("12.50000", as a spreadsheet may save it).
+AMOUNT_PATTERN = r"^ *([1-9][0-9]{0,9}(\.[0-9]{1,2}0*)?|0\.([1-9][0-9]?|0[1-9])0*) *$(?!\n)"
 CURRENCY_NUMERIC_PATTERN = r"^ *[1-9][0-9]{0,2} *$(?!\n)"
 CURRENCY_ALPHA_PATTERN = r"^ *[A-Za-z]{3} *$(?!\n)"
 STATUS_PATTERN = "^ *(" + "|".join("".join(f"[{c.upper()}{c}]" for c in s) for s in STATUSES) + ") *$(?!\\n)"
@@ -76,7 +77,8 @@ def text_pattern(most: int) -> str:
 
 
 def _matching(pattern: str, code: str, message: str):
-    """A before-validator: a text must match `pattern` (then its surrounding spaces go); other types pass on."""
+    """A before-validator: a text must match `pattern` (then its surrounding spaces go); other types pass on.
+    `code` is pydantic's own for that kind of error, so that counts by reason read as before."""
     compiled = re.compile(pattern)
 
     def check(value: Any) -> Any:
@@ -182,7 +184,7 @@ def _upper(value: Any) -> Any:
 Amount = Annotated[
     Decimal,
     Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False),
-    BeforeValidator(_matching(AMOUNT_PATTERN, "amount_format",
+    BeforeValidator(_matching(AMOUNT_PATTERN, "decimal_parsing",
                               "Input should be a decimal number like 1520.50: ASCII digits, at most 2 decimals, "
                               "greater than 0 and below 10,000,000,000")),
     BeforeValidator(_no_bool),
@@ -201,7 +203,7 @@ Amount = Annotated[
 Status = Annotated[
     Literal["pending", "completed", "failed"],
     BeforeValidator(_lower_status),
-    BeforeValidator(_matching(STATUS_PATTERN, "status_format", "Input should be 'pending', 'completed' or 'failed'")),
+    BeforeValidator(_matching(STATUS_PATTERN, "literal_error", "Input should be 'pending', 'completed' or 'failed'")),
     WithJsonSchema({"type": "string", "pattern": STATUS_PATTERN, "description": "pending, completed or failed, "
                     "in any case", "examples": ["completed"]}),
 ]
@@ -222,7 +224,7 @@ Timestamp = Annotated[
 CurrencyNumeric = Annotated[
     int,
     Field(ge=1, le=999),
-    BeforeValidator(_matching(CURRENCY_NUMERIC_PATTERN, "currency_code_format",
+    BeforeValidator(_matching(CURRENCY_NUMERIC_PATTERN, "int_parsing",
                               "Input should be an ISO 4217 numeric code like 840")),
     BeforeValidator(_whole_number),
     WithJsonSchema({"description": "ISO 4217 numeric code, e.g. 840 for USD; a number or a string of digits",
@@ -233,7 +235,7 @@ CurrencyNumeric = Annotated[
 CurrencyAlpha = Annotated[
     str,
     BeforeValidator(_upper),
-    BeforeValidator(_matching(CURRENCY_ALPHA_PATTERN, "currency_format",
+    BeforeValidator(_matching(CURRENCY_ALPHA_PATTERN, "string_pattern_mismatch",
                               "Input should be an ISO 4217 alphabetic code like USD")),
     WithJsonSchema({"type": "string", "pattern": CURRENCY_ALPHA_PATTERN,
                     "description": "ISO 4217 alphabetic code, e.g. USD, in any case", "examples": ["USD"]}),
@@ -245,7 +247,7 @@ def _text(most: int, example: str) -> Any:
     pattern = text_pattern(most)
     return Annotated[
         str,
-        BeforeValidator(_matching(pattern, "text_format",
+        BeforeValidator(_matching(pattern, "string_pattern_mismatch",
                                   f"Input should be 1 to {most} characters, without control characters")),
         WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]}),
     ]
@@ -255,7 +257,7 @@ Username = _text(150, "jdoe")
 Text = _text(255, "regular_transactions.csv")
 Id = Annotated[
     UUID,
-    BeforeValidator(_matching(ID_PATTERN, "uuid_format",
+    BeforeValidator(_matching(ID_PATTERN, "uuid_parsing",
                               "Input should be a UUID like 3f2b8c1e-9d4a-4c55-8a31-2b7e5f0c9d11")),
     AfterValidator(_not_nil),
     WithJsonSchema({"type": "string", "pattern": ID_PATTERN, "not": {"pattern": NIL_ID_PATTERN}}),
