@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, jsonify, render_template, request
 from minio import Minio
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from payments_core.contract import bad_character
 from payments_core.db.connect import make_engine
@@ -37,6 +38,9 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.importer_session_minutes),
         SPOOL_DIR=Path(settings.importer_spool_dir),
     )
+    if settings.importer_trusted_proxies:
+        # The client's address is the one the trusted proxies saw, from X-Forwarded-For; with none, the peer's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.importer_trusted_proxies)
     init_app(app, settings)
     auth.init_app(app)  # before the CSRF check: a request without a session is sent to sign in first
     csrf.init_app(app)

@@ -35,3 +35,6 @@ class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Setting
     importer_session_minutes: int = Field(480, ge=1, le=10_080)
     # Send the session cookie over HTTPS only: set it when the app is served over HTTPS (behind a proxy).
     importer_secure_cookies: bool = False
+    # How many proxies in front of the app add to X-Forwarded-For: the client's address (for the sign-in throttle
+    # and the log) is taken from that header through that many of them. 0: the header is ignored.
+    importer_trusted_proxies: int = Field(0, ge=0, le=10)

@@ -1,47 +1,74 @@
-"""Throttling of failed sign-ins, per account and per address: after too many failures in a window, further
-attempts are refused until the window has passed, whatever the password. Kept in the process's memory: the app
-runs as one process (waitress threads); a restart forgets, which only ever lets a person in sooner."""
+"""Throttling of failed sign-ins. Failures slow further attempts down; they never lock an account, so that nobody
+can keep a person out by failing in their name.
+
+Two keys count failures: the pair (account, address), so a stranger's failures never slow the person down at their
+own address, and the address alone, with more failures allowed, so that one address cannot try many accounts
+quickly. Past its free failures, a key waits a delay that doubles with each further failure, up to a ceiling; a
+key without failures for `forget_s` starts afresh, and a successful sign-in clears its pair.
+
+Memory is bounded whatever is sent: a key is a 16-byte digest (a username of any length costs the same), and at
+most `capacity` keys are kept; the least recently failed go first. Kept in the process's memory: the app runs as
+one process (waitress threads); a restart forgets, which only ever lets a person in sooner.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict
 
 __all__ = ["Throttle"]
 
 
+def _key(*parts: str) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.digest()
+
+
 class Throttle:
-    def __init__(self, per_account: int = 5, per_address: int = 20, window_s: float = 900.0,
+    def __init__(self, free_per_pair: int = 5, free_per_address: int = 20, first_delay_s: float = 1.0,
+                 most_delay_s: float = 900.0, forget_s: float = 3600.0, capacity: int = 100_000,
                  clock=time.monotonic):
-        self.limits = {"account": per_account, "address": per_address}
-        self.window_s = window_s
-        self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self.free_per_pair, self.free_per_address = free_per_pair, free_per_address
+        self.first_delay_s, self.most_delay_s, self.forget_s = first_delay_s, most_delay_s, forget_s
+        self.capacity, self.clock = capacity, clock
+        self._failures: OrderedDict[bytes, tuple[int, float]] = OrderedDict()  # key -> (failures, last failure)
         self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures, oldest = self._failures[key], self.clock() - self.window_s
-        while failures and failures[0] < oldest:
-            failures.popleft()
-        return failures
+    def _keys(self, account: str, address: str) -> list[tuple[bytes, int]]:
+        return [(_key("pair", account.lower(), address), self.free_per_pair),
+                (_key("address", address), self.free_per_address)]
+
+    def _delay(self, failures: int, free: int) -> float:
+        if failures < free:
+            return 0.0
+        return min(self.first_delay_s * 2 ** min(failures - free, 60), self.most_delay_s)
 
     def wait_s(self, account: str, address: str) -> float:
-        """Seconds until `account` from `address` may try again; 0 when it may now."""
+        """Seconds until `account` may be tried again from `address`; 0 when it may now."""
         with self._lock:
-            waits = []
-            for kind, value in (("account", account.lower()), ("address", address)):
-                failures = self._recent((kind, value))
-                if len(failures) >= self.limits[kind]:
-                    waits.append(failures[-self.limits[kind]] + self.window_s - self.clock())
-            return max(waits, default=0.0)
+            now, waits = self.clock(), [0.0]
+            for key, free in self._keys(account, address):
+                failures, last = self._failures.get(key, (0, 0.0))
+                if failures and now - last < self.forget_s:
+                    waits.append(last + self._delay(failures, free) - now)
+            return max(waits)
 
     def failed(self, account: str, address: str) -> None:
         with self._lock:
             now = self.clock()
-            for key in (("account", account.lower()), ("address", address)):
-                self._recent(key).append(now)
+            for key, _ in self._keys(account, address):
+                failures, last = self._failures.pop(key, (0, 0.0))
+                self._failures[key] = (failures + 1 if now - last < self.forget_s else 1, now)
+            while len(self._failures) > self.capacity:
+                self._failures.popitem(last=False)
 
-    def succeeded(self, account: str) -> None:
+    def succeeded(self, account: str, address: str) -> None:
         with self._lock:
-            self._failures.pop(("account", account.lower()), None)
+            self._failures.pop(self._keys(account, address)[0][0], None)
+
+    def __len__(self) -> int:
+        return len(self._failures)

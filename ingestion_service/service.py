@@ -356,7 +356,11 @@ class IngestionService:
             message = self.consumer.poll(0.2)
             if message is not None and not message.error():
                 # Fetched before the pause took hold: read it again after the batches in hand.
-                self.consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
+                try:
+                    self.consumer.seek(TopicPartition(message.topic(), message.partition(), message.offset()))
+                except KafkaException as e:  # no longer this instance's: its next owner reads it from the commit
+                    log.info("not read again here (%s): %s[%d] went to another instance", e.args[0].str(),
+                             message.topic(), message.partition())
 
     def _broker_error(self, error: KafkaError) -> None:
         if error.code() == KafkaError._PARTITION_EOF:

@@ -3,6 +3,7 @@ role."""
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -46,18 +47,25 @@ def login():
     wait = throttle.wait_s(username, address)
     if wait > 0:
         return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
-                               error=f"Too many failed sign-ins. Try again in {int(wait // 60) + 1} minutes."), 429
+                               error=f"Too many failed sign-ins. Try again in {_duration(wait)}."), 429
     account = accounts.authenticate(_importer().engine, username, password) if username and password else None
     if account is None:
         throttle.failed(username, address)
-        current_app.logger.warning("failed sign-in for %r from %s", username, address)  # never the password
+        # Never the password; a name cut short, whatever was sent.
+        current_app.logger.warning("failed sign-in for %r from %s", username[:150], address)
         return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
                                error="That username and password do not match an active account."), 401
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     session.clear()  # a new session: nothing of the one before the sign-in carries over
     session.permanent = True
     session.update(account_id=account.account_id, signed_in_at=time.time())
     return redirect(_safe_next(request.form.get("next")), code=303)
+
+
+def _duration(seconds: float) -> str:
+    if seconds <= 1:
+        return "1 second"
+    return f"{math.ceil(seconds)} seconds" if seconds < 60 else f"{math.ceil(seconds / 60)} minutes"
 
 
 @bp.post("/logout")
