@@ -32,20 +32,11 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-extras
 	touch $@
 
-# A new .env is a copy of .env.example; an older one gets the variables added since, and keeps its own values.
-.env: .env.example
-	@if [ ! -f .env ]; then \
-	  cp .env.example .env; \
-	  echo "created .env from .env.example (local values; edit it to point at other servers)"; \
-	else \
-	  awk -F= 'NR == FNR { if ($$0 ~ /^[A-Z_]+=/) have[$$1] = 1; next } /^[A-Z_]+=/ && !($$1 in have)' \
-	    .env .env.example > .env.added; \
-	  if [ -s .env.added ]; then \
-	    cat .env.added >> .env; \
-	    echo "added to .env from .env.example: $$(cut -d= -f1 .env.added | tr '\n' ' ')"; \
-	  fi; \
-	  rm -f .env.added; touch .env; \
-	fi
+# A new .env is .env.example with a fresh random value for each secret (every *SECRET* and *PASSWORD*); an older
+# one gets the variables added since, and keeps its own values (platform_ops/env_file.py).
+.env: .env.example | $(VENV)/.installed
+	@$(VENV)/bin/python -m platform_ops.env_file .env.example .env
+	@touch .env
 
 # Installs only what is missing; needs root or sudo, as apt-get does.
 system-packages:

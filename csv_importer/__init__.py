@@ -38,6 +38,9 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.importer_session_minutes),
         SPOOL_DIR=Path(settings.importer_spool_dir),
     )
+    if settings.secret_key_is_weak():  # allowed on this machine only (the settings refuse it elsewhere)
+        app.logger.warning("IMPORTER_SECRET_KEY is the example's or short: fine while the app listens on %s only, "
+                           "never on a shared address", settings.importer_host)
     if settings.importer_trusted_proxies:
         # The client's address is the one the trusted proxies saw, from X-Forwarded-For; with none, the peer's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.importer_trusted_proxies)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from payments_core.settings import (
     DatabaseSettings,
@@ -14,9 +14,17 @@ from payments_core.settings import (
     ServicePorts,
     SuspiciousThreshold,
     TopicSettings,
+    example_values,
 )
 
-__all__ = ["ImporterSettings"]
+__all__ = ["ImporterSettings", "listens_on_loopback"]
+
+# Shorter keys can be guessed; an HMAC key of 32 bytes is as strong as the signature.
+SECRET_KEY_BYTES = 32
+
+
+def listens_on_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
 class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, ServicePorts, SuspiciousThreshold):
@@ -38,3 +46,23 @@ class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Setting
     # How many proxies in front of the app add to X-Forwarded-For: the client's address (for the sign-in throttle
     # and the log) is taken from that header through that many of them. 0: the header is ignored.
     importer_trusted_proxies: int = Field(0, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _secret_key_is_secret(self) -> ImporterSettings:
+        """Anyone who knows the key can forge a session, an admin's included: the example's key, printed in the
+        repository, or a short one, is refused unless the app listens on this machine only (it then says so)."""
+        if not self.secret_key_is_weak() or listens_on_loopback(self.importer_host):
+            return self
+        weakness = "the value printed in .env.example" if self.secret_key_is_example() else "shorter than 32 bytes"
+        raise ValueError(
+            f"IMPORTER_SECRET_KEY is {weakness} and IMPORTER_HOST={self.importer_host!r} is reachable from other "
+            "machines: anyone could forge a "
+            "session with it. `make up` writes a random one into a new .env; or set one made by "
+            "`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
+
+    def secret_key_is_example(self) -> bool:
+        return self.importer_secret_key.get_secret_value() in example_values()
+
+    def secret_key_is_weak(self) -> bool:
+        key = self.importer_secret_key.get_secret_value()
+        return len(key.encode()) < SECRET_KEY_BYTES or self.secret_key_is_example()

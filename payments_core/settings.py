@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from payments_core.errors import ConfigError
+from payments_core.resources import data_path
 
 __all__ = [
     "DatabaseSettings",
@@ -25,6 +26,7 @@ __all__ = [
     "SetupSettings",
     "SuspiciousThreshold",
     "TopicSettings",
+    "example_values",
     "load",
 ]
 
@@ -112,10 +114,23 @@ def load(settings_class: type[Settings], **overrides) -> Settings:
         problems = []
         for item in e.errors(include_url=False):
             name = "_".join(str(part) for part in item["loc"]).upper()
-            if item["type"] == "missing":
+            if not name:  # a rule across variables: its message names them
+                problems.append(item["msg"].removeprefix("Value error, "))
+            elif item["type"] == "missing":
                 problems.append(f"{name} is not set")
             elif any(word in name for word in _SECRET_WORDS):
                 problems.append(f"{name} is not valid: {item['msg']}")
             else:
                 problems.append(f"{name}={item.get('input')!r} is not valid: {item['msg']}")
         raise ConfigError("configuration: " + "; ".join(problems) + " (see .env.example)") from None
+
+
+def example_values() -> set[str]:
+    """The values `.env.example` gives its variables: public, so never a secret in a deployment."""
+    example = data_path("env.example")  # inside an installed wheel
+    if not example.exists():
+        example = data_path(".env.example")  # a checkout
+    if not example.exists():
+        return set()
+    return {line.split("=", 1)[1].strip() for line in example.read_text().splitlines()
+            if "=" in line and not line.startswith("#")}

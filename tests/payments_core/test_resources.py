@@ -1,5 +1,5 @@
 """The data files are found through the installed package: a wheel installed without the checkout (an image, a
-non-editable install) has its migrations, questions, schemas and sample files."""
+non-editable install) has its migrations, questions, schemas, sample files and the example's settings."""
 
 import subprocess
 import sys
@@ -19,14 +19,16 @@ from dashboards.questions import load_dashboard
 from payments_core.db.migrate import alembic_config
 from payments_core.resources import data_path
 from payments_core.schemas import TOPIC_MODELS, render, schema_path
+from payments_core.settings import example_values
 
 installed = sys.argv[1]
-for name in ("alembic.ini", "migrations", "metabase", "schemas", "csvs"):
+for name in ("alembic.ini", "migrations", "metabase", "schemas", "csvs", "env.example"):
     assert str(data_path(name)).startswith(installed), (name, data_path(name))
 assert len(load_dashboard().questions) == int(sys.argv[2]), "every question of the checkout's dashboard"
 assert ScriptDirectory.from_config(alembic_config("postgresql://x@y/z")).get_current_head() is not None
 assert all(schema_path(topic).read_text() == render(topic) for topic in TOPIC_MODELS)
 assert SAMPLE.exists() and str(SAMPLE).startswith(installed)
+assert "payments-local-importer-secret" in example_values(), "the example's keys are known, to be refused"
 print("ok")
 """
 
