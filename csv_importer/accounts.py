@@ -12,13 +12,13 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from payments_core.contract import bad_character
-from payments_core.db.models import ROLES, Account
+from payments_core.db.models import ROLES, Account, WebSession
 from payments_core.errors import BadInput
 
 from .archive import BIDI
 
 __all__ = ["ROLES", "AccountProblem", "SignedIn", "add", "authenticate", "disable", "find", "listing",
-           "set_password"]
+           "set_password", "sign_out_everywhere"]
 
 # argon2id with the library's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes): memory-hard, and
 # maintained. A hash records its own parameters, so raising them later re-hashes at the next sign-in.
@@ -70,16 +70,32 @@ def set_password(engine: Engine, username: str, password: str) -> None:
     _check_password(password)
     with engine.begin() as conn:
         done = conn.execute(update(Account).where(Account.username == username).values(
-            password_hash=_HASHER.hash(password), password_changed_at=func.now()))
-    if not done.rowcount:
+            password_hash=_HASHER.hash(password), password_changed_at=func.now()).returning(Account.account_id))
+        _end_sessions(conn, done.scalar())
+    if done.rowcount == 0:
         raise AccountProblem(f"There is no account {username!r}.")
 
 
 def disable(engine: Engine, username: str) -> None:
+    """No more sign-ins for the account, and its open sessions end."""
     with engine.begin() as conn:
-        done = conn.execute(update(Account).where(Account.username == username).values(disabled=True))
-    if not done.rowcount:
+        done = conn.execute(update(Account).where(Account.username == username).values(disabled=True)
+                            .returning(Account.account_id))
+        _end_sessions(conn, done.scalar())
+    if done.rowcount == 0:
         raise AccountProblem(f"There is no account {username!r}.")
+
+
+def sign_out_everywhere(engine: Engine, account_id: int) -> None:
+    """End every open session of the account, this one included."""
+    with engine.begin() as conn:
+        _end_sessions(conn, account_id)
+
+
+def _end_sessions(conn, account_id: int | None) -> None:
+    if account_id is not None:
+        conn.execute(update(WebSession).where(WebSession.account_id == account_id, WebSession.ended_at.is_(None))
+                     .values(ended_at=func.now()))
 
 
 def listing(engine: Engine) -> list:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from .. import accounts
+from .. import accounts, sessions
 from ..throttle import Throttle
 
 __all__ = ["bp", "init_app", "wants_json"]
@@ -58,7 +57,7 @@ def login():
     throttle.succeeded(username, address)
     session.clear()  # a new session: nothing of the one before the sign-in carries over
     session.permanent = True
-    session.update(account_id=account.account_id, signed_in_at=time.time())
+    session.update(token=sessions.begin(_importer().engine, account.account_id), signed_in_at=time.time())
     return redirect(_safe_next(request.form.get("next")), code=303)
 
 
@@ -70,6 +69,17 @@ def _duration(seconds: float) -> str:
 
 @bp.post("/logout")
 def logout():
+    """End this session on the server too: a copy of the cookie opens nothing afterwards."""
+    if "token" in session:
+        sessions.end(_importer().engine, session["token"])
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere():
+    """End every session of the signed-in account, on every device."""
+    accounts.sign_out_everywhere(_importer().engine, g.account.account_id)
     session.clear()
     return redirect(url_for("auth.login"), code=303)
 
@@ -82,7 +92,7 @@ def wants_json() -> bool:
 def _signed_out(message: str | None = None):
     """Send the request to sign in. An ended session is cleared; no session is left as it is, so that a request
     the browser makes on its own (a favicon) does not take the login form's CSRF token away."""
-    if "account_id" in session:
+    if "token" in session:
         session.clear()
     if wants_json():
         return jsonify(error=message or "Sign in first."), 401
@@ -93,14 +103,16 @@ def _guard():
     """Before every request: a signed-in, active account whose session is young enough, in the right role."""
     if request.endpoint in OPEN_ENDPOINTS or request.routing_exception is not None:
         return None  # a 404 or a 405 (with Allow) shows nothing of the data
-    account_id, signed_in_at = session.get("account_id"), session.get("signed_in_at")
-    if account_id is None or signed_in_at is None:
+    token, signed_in_at = session.get("token"), session.get("signed_in_at")
+    if not isinstance(token, str) or not isinstance(signed_in_at, int | float):
         return _signed_out()
     settings = _importer().settings
     if time.time() - signed_in_at > settings.importer_session_minutes * 60:
         return _signed_out("Your session has ended. Sign in again.")
-    account = accounts.find(_importer().engine, account_id)
-    if account is None or account.password_changed_at > datetime.fromtimestamp(signed_in_at, UTC):
+    # Ended by sign-out (here or everywhere), a new password or a disabled account: the server's word, not the
+    # cookie's.
+    account = sessions.current(_importer().engine, token)
+    if account is None:
         return _signed_out("Your session has ended. Sign in again.")
     g.account = account
     blueprint = (request.endpoint or "").split(".", 1)[0]

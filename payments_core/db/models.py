@@ -37,7 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from payments_core.fields import STATUSES
 
 __all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "ROLES", "SOURCES", "Account", "Base", "Currency", "Import", "ImportFlag",
-           "ImportProgress", "RejectedEvent", "Transaction", "User"]
+           "ImportProgress", "RejectedEvent", "Transaction", "User", "WebSession"]
 
 # Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
 SOURCES = ("generator", "csv_import", "manual")
@@ -243,6 +243,20 @@ class Account(Base):
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role_known"),)
+
+
+class WebSession(Base):
+    """A sign-in to the web app, open while `ended_at` is empty. The cookie carries a random token; the table holds
+    its SHA-256 only, so that reading the table does not let anyone sign in."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.account_id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_web_sessions_open", "account_id", postgresql_where=text("ended_at IS NULL")),)
 
 
 class ImportProgress(Base):

@@ -179,6 +179,29 @@ def test_a_session_ends_after_its_time_at_sign_out_and_with_a_new_password(app, 
     assert client.get("/imports").headers["Location"].startswith("/login")
 
 
+def test_a_copy_of_the_cookie_opens_nothing_after_sign_out(app):
+    client = ImporterClient(app, "careful")
+    copy = client.get_cookie("session").value
+    client.post("/logout", data={"csrf_token": client.token})
+
+    replayed = app.test_client()
+    replayed.set_cookie("session", copy)
+    assert replayed.get("/imports").headers["Location"].startswith("/login")
+    assert replayed.post("/imports", data={}).headers["Location"].startswith("/login"), "never an upload"
+
+
+def test_sign_out_everywhere_ends_the_accounts_other_sessions_and_no_one_elses(app):
+    laptop, phone, colleague = ImporterClient(app, "roaming"), ImporterClient(app, "roaming"), \
+        ImporterClient(app, "colleague")
+    assert phone.get("/imports").status_code == 200
+
+    laptop.post("/logout/everywhere", data={"csrf_token": laptop.token})
+
+    assert phone.get("/imports").headers["Location"].startswith("/login")
+    assert laptop.get("/imports").headers["Location"].startswith("/login")
+    assert colleague.get("/imports").status_code == 200
+
+
 def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(app, engine):
     client = ImporterClient(app, "leaving")
 
