@@ -14,10 +14,12 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
+
+from payments_core.fields import parse_timestamp
 
 __all__ = ["AlertStreams", "since_from"]
 
@@ -33,9 +35,9 @@ SELECT (SELECT count(*) FROM transactions WHERE is_suspicious AND created_at > :
 
 
 def since_from(raw: str) -> datetime:
-    """A moment as the page wrote it (ISO 8601); without a zone it is UTC. Raises ValueError."""
-    moment = datetime.fromisoformat(raw)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A moment as the page wrote it, read as the event contract reads a time (RFC 3339, in UTC: an offset
+    PostgreSQL would refuse, as +16:00 or one with seconds, never reaches it). Raises ValueError."""
+    return parse_timestamp(raw)
 
 
 class AlertStreams:

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from flask import abort, request
 
+from payments_core.fields import parse_timestamp
+
 __all__ = ["older_link", "position"]
 
 
@@ -18,7 +20,9 @@ def position(shown: str) -> tuple[datetime, uuid.UUID] | None:
     if not raw_time and not raw_id:
         return None
     try:
-        return datetime.fromisoformat(raw_time), uuid.UUID(raw_id)
+        # Read as the event contract reads a time, in UTC: an offset PostgreSQL would refuse (+16:00, or one with
+        # seconds) is a 400 here, not a database error.
+        return parse_timestamp(raw_time), uuid.UUID(raw_id)
     except ValueError:
         abort(400, description=f"before and before_id should be {shown}.")
 

@@ -57,3 +57,31 @@ def test_any_page_position_of_a_users_history_gives_a_page_or_a_clear_refusal(im
     response = importer.get(f"/dashboard/users/{ALICE.username}", query_string={name: value})
 
     assert response.status_code in (200, 400), (response.status_code, response.text[:300])
+
+
+moments = st.builds(
+    lambda day, hours, minutes, seconds, sign: f"2025-07-{day:02d}T10:00:00{sign}{hours:02d}:{minutes:02d}{seconds}",
+    st.integers(1, 28), st.integers(0, 99), st.integers(0, 99),
+    st.sampled_from(["", ":15", ":15.123", ":00"]), st.sampled_from("+-"))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moment=moments, path=st.sampled_from(["/imports", f"/dashboard/users/{ALICE.username}"]))
+def test_a_page_position_with_any_offset_gives_a_page_or_a_clear_refusal(importer, known, moment, path):
+    # PostgreSQL takes offsets up to ±15:59 and without seconds; Python's reader took more, which was a 500.
+    response = importer.get(path, query_string={"before": moment, "before_id": str(IMPORT_ID)})
+
+    assert response.status_code in (200, 400), (moment, response.status_code, response.text[:300])
+
+
+@pytest.mark.parametrize("since", ["2025-07-07T10:00:00+16:00", "2025-07-07T10:00:00+05:30:15.123",
+                                   "2025-07-07T10:00:00-23:59"])
+def test_the_alert_stream_takes_any_offset_or_refuses_it_clearly(importer, since):
+    response = importer.get("/dashboard/alerts", query_string={"since": since}, buffered=False)
+    try:
+        assert response.status_code in (200, 400), (since, response.status_code)
+        if response.status_code == 200:
+            assert next(response.response).startswith(b"retry:")
+            assert b"event: alert" in next(response.response), "the first counts, read from the database"
+    finally:
+        response.close()
