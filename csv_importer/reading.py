@@ -103,6 +103,11 @@ def read_layout(data: bytes) -> CsvLayout:
                 f"({', '.join(REQUIRED)})."
             )
         raise FileProblem(f"Missing columns: {', '.join(missing)}. The first line must name: {', '.join(REQUIRED)}.")
+    for name in REQUIRED + OPTIONAL:
+        if names.count(name) > 1:
+            where = " and ".join(str(i + 1) for i, n in enumerate(names) if n == name)
+            raise FileProblem(f"The column {name} is named twice in the first line (columns {where}): which one "
+                              "holds the values is unknown. Rename or remove one and upload the file again.")
     positions = {name: names.index(name) for name in REQUIRED + OPTIONAL if name in names}
     layout = CsvLayout(data=data, delimiter=delimiter, header=header, positions=positions)
     if next(records(layout), None) is None:

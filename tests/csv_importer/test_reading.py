@@ -57,6 +57,9 @@ def test_a_row_with_the_wrong_number_of_fields_is_reported_with_its_line():
     (b"name,age\nbob,4\n", "does not look like a payments CSV"),
     (HEADER.encode() + b"\nM\xfcller,b,1,USD,d,pending\n", "not UTF-8 text (line 2"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+    # Which of two amounts is the payment's is unknown: the first was read silently before.
+    ((HEADER + ",Amount").encode() + b"\na,b,1,USD,2025-07-07 01:42:05 UTC,pending,9000\n",
+     "The column amount is named twice in the first line (columns 3 and 7"),
 ])
 def test_a_file_that_cannot_be_imported_gets_one_clear_message(data, words):
     with pytest.raises(FileProblem, match=words.replace("(", r"\(")):
