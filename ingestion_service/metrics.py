@@ -59,6 +59,7 @@ class Metrics:
         self.doing: Callable[[], tuple[str, float] | None] = lambda: None
         self.statistics_at = time.monotonic()
         self.progress_at = time.monotonic()  # the last commit, or the last time nothing waited
+        self.loop_at = time.monotonic()  # the consume loop's last step or retry: it is alive, if not progressing
         self.assigned = 0
         self.unassigned_since = time.monotonic()
         self.set_database_up(True)
@@ -98,10 +99,21 @@ class Metrics:
     def progressed(self) -> None:
         self.progress_at = time.monotonic()
 
+    def loop_ran(self) -> None:
+        self.loop_at = time.monotonic()
+
+    def wedged_for(self) -> float:
+        """Seconds without a commit while messages wait, counting a pause only while its retries have stopped: a
+        pause that retries is the service handling an outage, which a restart would not cure."""
+        stalled = self.stalled_for()
+        if self.state.startswith("paused"):
+            return min(stalled, time.monotonic() - self.loop_at)
+        return stalled
+
     def waiting(self) -> int:
-        """Messages known to wait: those read and not committed, or the lag of the owned partitions (paused ones
-        included), whichever is more."""
-        return max(self.held_messages, self.visible_lag)
+        """Messages known to wait: those read and not committed, and those not read yet on the owned partitions
+        (paused ones included)."""
+        return self.held_messages + self.visible_lag
 
     def stalled_for(self) -> float:
         """Seconds without a commit while messages wait; 0 while nothing waits."""

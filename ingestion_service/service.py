@@ -186,6 +186,7 @@ class IngestionService:
             self.rejoin_after = min(wait * 2, 300.0)
 
     def _step(self, backoff: Backoff, stop: threading.Event) -> None:
+        self.metrics.loop_ran()
         self._rejoin_if_forgotten()
         if self.state.paused and not self.held:
             self._move(Event.NOTHING_HELD)  # the batches it waited for went with their partitions
@@ -352,6 +353,7 @@ class IngestionService:
         """Back off while polling, which keeps the group membership and serves rebalances."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not stop.is_set() and self.held:
+            self.metrics.loop_ran()
             self.consumer.pause(self.consumer.assignment())  # partitions assigned meanwhile are paused too
             message = self.consumer.poll(0.2)
             if message is not None and not message.error():
@@ -383,7 +385,7 @@ class IngestionService:
             for topic in self.topics:
                 for number, partition in stats.get("topics", {}).get(topic, {}).get("partitions", {}).items():
                     if number != "-1" and partition.get("desired"):  # a partition this instance owns, paused or not
-                        lag += max(0, partition.get("consumer_lag", -1))
+                        lag += _unread(partition)
         except (ValueError, AttributeError, TypeError) as e:
             log.warning("unreadable client statistics (%s); health keeps what it knew", e)
             return
@@ -459,6 +461,16 @@ class IngestionService:
         log.info("batch messages=%d upserted=%d collapsed=%d refused=%d partitions=%s ms=%.0f",
                  len(batch.sources), batch.written, batch.collapsed, len(batch.refusals),
                  _names(batch.offsets()), seconds * 1000)
+
+
+def _unread(partition: dict) -> int:
+    """Messages of an owned partition not yet read: from the read position to the end a read-committed consumer
+    sees (the last stable offset). Counting from the committed offset instead would count the messages held, and a
+    transaction's closing marker, which is never delivered, for ever. Before the first read, from the commit."""
+    position, end = partition.get("app_offset", -1001), partition.get("ls_offset", -1001)
+    if position >= 0 and end >= 0:
+        return max(0, end - position)
+    return max(0, partition.get("consumer_lag", -1))
 
 
 def _ids(parsed: Parsed) -> dict:

@@ -193,7 +193,10 @@ class PostgresSink:
         committed: then something in the batch's messages is to blame, and the caller isolates it.
         """
         self._step("connecting")
-        connection = self._connect()
+        try:
+            connection = self._connect()
+        finally:
+            self.doing = None
         try:
             with connection.cursor() as cursor:
                 self._step("looking up users and currencies")

@@ -144,8 +144,10 @@ def test_a_held_lock_and_a_rebalance_at_once_lose_nothing_and_health_names_the_w
 def test_the_watchdog_ends_a_process_that_commits_nothing_and_its_successor_loses_nothing(
     ingestion_settings, engine, tmp_path
 ):
+    # A write that waits longer than the watchdog allows (the statement timeout is longer still): the loop is
+    # running, holds work and commits nothing. (A pause that retries is not a wedge: see the next test.)
     s = ingestion_settings.model_copy(update={"ingestion_watchdog_seconds": 6,
-                                              "ingestion_statement_timeout_seconds": 2})
+                                              "ingestion_statement_timeout_seconds": 120})
     payments = Payments(s)
     first = Ingest(s, tmp_path, name="first")
     try:
@@ -168,6 +170,24 @@ def test_the_watchdog_ends_a_process_that_commits_nothing_and_its_successor_lose
         payments.all_stored(engine)
     finally:
         successor.kill()
+
+
+def test_the_watchdog_leaves_alone_a_pause_that_goes_on_retrying(ingestion_settings, start_service, engine):
+    s = ingestion_settings.model_copy(update={"ingestion_watchdog_seconds": 4,
+                                              "ingestion_statement_timeout_seconds": 1})
+    payments = Payments(s)
+    running = start_service(s)
+    holder, release = hold_lock(engine, 60)
+    try:
+        payments.send(50)
+        wait_until(lambda: running.service.state is State.PAUSED_FOR_DATABASE, message="paused, retrying")
+        threading.Event().wait(10)  # well past the watchdog's limit
+        assert not running.wedged, running.wedged
+        assert running.service.metrics.stalled_for() > 4, "nothing committed meanwhile"
+    finally:
+        release.set()
+        holder.join(10)
+    payments.all_stored(engine)
 
 
 def test_a_lock_held_while_the_service_opens_its_session_delays_it_only(ingestion_settings, start_service, engine):
