@@ -104,10 +104,9 @@ def _whole_number(value: Any) -> Any:
     and a single message could stall the service.
     """
     value = _no_bool(value)
-    # adjusted() and the exponent are read, not computed: arithmetic overflows on such numbers.
-    if isinstance(value, Decimal) and (
-        not value.is_finite() or not 0 <= value.adjusted() < 18 or value.as_tuple().exponent < -20
-    ):
+    # adjusted() is read, not computed: arithmetic overflows on such numbers. Its bound keeps 1e-999999999 out; a
+    # whole number written with many zeros after the point (840.000…0) is as long as its text, at most 64 KiB.
+    if isinstance(value, Decimal) and (not value.is_finite() or not 0 <= value.adjusted() < 18):
         raise PydanticCustomError("int_out_of_range", "Input should be a whole number from 1 to 10**18")
     return value
 
