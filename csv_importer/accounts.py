@@ -71,18 +71,19 @@ def set_password(engine: Engine, username: str, password: str) -> None:
     with engine.begin() as conn:
         done = conn.execute(update(Account).where(Account.username == username).values(
             password_hash=_HASHER.hash(password), password_changed_at=func.now()).returning(Account.account_id))
-        _end_sessions(conn, done.scalar())
-    if done.rowcount == 0:
+        account_id = done.scalar()
+        _end_sessions(conn, account_id)
+    if account_id is None:
         raise AccountProblem(f"There is no account {username!r}.")
 
 
 def disable(engine: Engine, username: str) -> None:
     """No more sign-ins for the account, and its open sessions end."""
     with engine.begin() as conn:
-        done = conn.execute(update(Account).where(Account.username == username).values(disabled=True)
-                            .returning(Account.account_id))
-        _end_sessions(conn, done.scalar())
-    if done.rowcount == 0:
+        account_id = conn.execute(update(Account).where(Account.username == username).values(disabled=True)
+                                  .returning(Account.account_id)).scalar()
+        _end_sessions(conn, account_id)
+    if account_id is None:
         raise AccountProblem(f"There is no account {username!r}.")
 
 

@@ -49,15 +49,16 @@ class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Setting
 
     @model_validator(mode="after")
     def _secret_key_is_secret(self) -> ImporterSettings:
-        """Anyone who knows the key can forge a session, an admin's included: the example's key, printed in the
-        repository, or a short one, is refused unless the app listens on this machine only (it then says so)."""
+        """Anyone who knows the key can forge CSRF tokens and re-sign cookies (a stolen session's, to outlive its
+        expiry): the example's key, printed in the repository, or a short one, is refused unless the app listens on
+        this machine only (it then says so)."""
         if not self.secret_key_is_weak() or listens_on_loopback(self.importer_host):
             return self
         weakness = "the value printed in .env.example" if self.secret_key_is_example() else "shorter than 32 bytes"
         raise ValueError(
             f"IMPORTER_SECRET_KEY is {weakness} and IMPORTER_HOST={self.importer_host!r} is reachable from other "
-            "machines: anyone could forge a "
-            "session with it. `make up` writes a random one into a new .env; or set one made by "
+            "machines: anyone could forge CSRF tokens and re-sign "
+            "cookies with it. `make up` writes a random one into a new .env; or set one made by "
             "`python3 -c 'import secrets; print(secrets.token_hex(32))'`")
 
     def secret_key_is_example(self) -> bool:

@@ -50,25 +50,48 @@ class Throttle:
     def wait_s(self, account: str, address: str) -> float:
         """Seconds until `account` may be tried again from `address`; 0 when it may now."""
         with self._lock:
-            now, waits = self.clock(), [0.0]
-            for key, free in self._keys(account, address):
-                failures, last = self._failures.get(key, (0, 0.0))
-                if failures and now - last < self.forget_s:
-                    waits.append(last + self._delay(failures, free) - now)
-            return max(waits)
+            return self._wait(account, address)
+
+    def attempt(self, account: str, address: str) -> float:
+        """Check and count an attempt at once: the seconds to wait (nothing counted), or 0, the attempt then counted
+        as failed until `succeeded` says otherwise. Checking and counting apart would let parallel requests all
+        pass the check while the password is verified."""
+        with self._lock:
+            wait = self._wait(account, address)
+            if wait <= 0:
+                self._fail(account, address)
+            return wait
 
     def failed(self, account: str, address: str) -> None:
         with self._lock:
-            now = self.clock()
-            for key, _ in self._keys(account, address):
-                failures, last = self._failures.pop(key, (0, 0.0))
-                self._failures[key] = (failures + 1 if now - last < self.forget_s else 1, now)
-            while len(self._failures) > self.capacity:
-                self._failures.popitem(last=False)
+            self._fail(account, address)
 
     def succeeded(self, account: str, address: str) -> None:
+        """The attempt was right: the pair's failures are forgotten, and the address's count loses this one."""
+        (pair, _), (by_address, _) = self._keys(account, address)
         with self._lock:
-            self._failures.pop(self._keys(account, address)[0][0], None)
+            self._failures.pop(pair, None)
+            failures, last = self._failures.get(by_address, (0, 0.0))
+            if failures > 1:
+                self._failures[by_address] = (failures - 1, last)
+            else:
+                self._failures.pop(by_address, None)
+
+    def _wait(self, account: str, address: str) -> float:
+        now, waits = self.clock(), [0.0]
+        for key, free in self._keys(account, address):
+            failures, last = self._failures.get(key, (0, 0.0))
+            if failures and now - last < self.forget_s:
+                waits.append(last + self._delay(failures, free) - now)
+        return max(waits)
+
+    def _fail(self, account: str, address: str) -> None:
+        now = self.clock()
+        for key, _ in self._keys(account, address):
+            failures, last = self._failures.pop(key, (0, 0.0))
+            self._failures[key] = (failures + 1 if now - last < self.forget_s else 1, now)
+        while len(self._failures) > self.capacity:
+            self._failures.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._failures)

@@ -43,21 +43,24 @@ def login():
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
     throttle: Throttle = current_app.extensions["sign_in_throttle"]
-    wait = throttle.wait_s(username, address)
+    wait = throttle.attempt(username, address)  # counted as a failure until it succeeds
     if wait > 0:
         return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
                                error=f"Too many failed sign-ins. Try again in {_duration(wait)}."), 429
     account = accounts.authenticate(_importer().engine, username, password) if username and password else None
     if account is None:
-        throttle.failed(username, address)
         # Never the password; a name cut short, whatever was sent.
         current_app.logger.warning("failed sign-in for %r from %s", username[:150], address)
+        return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
+                               error="That username and password do not match an active account."), 401
+    token = sessions.begin(_importer().engine, account)
+    if token is None:  # the password changed, or the account was disabled, while this sign-in was checked
         return render_template("auth/login.html", next=_safe_next(request.form.get("next")), username=username,
                                error="That username and password do not match an active account."), 401
     throttle.succeeded(username, address)
     session.clear()  # a new session: nothing of the one before the sign-in carries over
     session.permanent = True
-    session.update(token=sessions.begin(_importer().engine, account.account_id), signed_in_at=time.time())
+    session.update(token=token, signed_in_at=time.time())
     return redirect(_safe_next(request.form.get("next")), code=303)
 
 
@@ -111,7 +114,7 @@ def _guard():
         return _signed_out("Your session has ended. Sign in again.")
     # Ended by sign-out (here or everywhere), a new password or a disabled account: the server's word, not the
     # cookie's.
-    account = sessions.current(_importer().engine, token)
+    account = sessions.current(_importer().engine, token, settings.importer_session_minutes)
     if account is None:
         return _signed_out("Your session has ended. Sign in again.")
     g.account = account

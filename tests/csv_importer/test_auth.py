@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import threading
 import time
 import tracemalloc
 import uuid
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from csv_importer import accounts, create_app
+from csv_importer import accounts, create_app, sessions
 from csv_importer.throttle import Throttle
 from csv_importer.views.auth import OPEN_ENDPOINTS
 from payments_core.db.models import Account
@@ -281,3 +282,32 @@ def test_after_signing_in_the_person_never_goes_to_another_site(app, engine, els
                                            "next": elsewhere})
 
     assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_parallel_attempts_are_checked_and_counted_at_once():
+    throttle = Throttle(free_per_pair=5)
+    for _ in range(4):
+        throttle.failed("target", "10.0.0.1")
+    start, allowed = threading.Barrier(8), []
+
+    def attempt():
+        start.wait()
+        if throttle.attempt("target", "10.0.0.1") == 0:
+            allowed.append(1)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 1, "one attempt left before the delay; eight at once get one between them"
+
+
+def test_a_session_is_not_begun_for_a_password_changed_while_it_was_checked(app, engine):
+    accounts.add(engine, "changing", PASSWORD, "importer")
+    checked = accounts.authenticate(engine, "changing", PASSWORD)
+    time.sleep(0.01)
+    accounts.set_password(engine, "changing", "a-new-long-password")
+
+    assert sessions.begin(engine, checked) is None
+    assert sessions.begin(engine, accounts.authenticate(engine, "changing", "a-new-long-password")) is not None
