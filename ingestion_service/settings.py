@@ -19,7 +19,8 @@ class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServiceP
     # /health answers 503 when messages wait and nothing has been committed for this long.
     ingestion_stall_seconds: int = Field(60, ge=5, le=3600)
     # The process exits (for its supervisor to start it again) when messages wait and nothing has been committed for
-    # this long, whatever the cause; nothing is lost, the uncommitted messages are read again. 0 turns it off.
+    # this long (a pause that goes on retrying excepted); nothing is lost, the uncommitted messages are read again.
+    # 0 turns it off.
     ingestion_watchdog_seconds: int = Field(300, ge=0, le=86_400)
     # A statement of the batch's transaction that runs longer is cancelled, and the batch retried; the log and
     # /health name the step that waited (a lock held on a table, an overloaded server).
