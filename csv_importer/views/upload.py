@@ -69,7 +69,7 @@ def import_again():
     choice = request.form.get("rows", "all")
     if choice not in ("all", "new"):
         return _error("Choose whether to import all rows or only the new ones.", 400)
-    waiting = spool.take(current_app.config["SPOOL_DIR"], request.form.get("token", ""))
+    waiting = spool.take(current_app.config["SPOOL_DIR"], request.form.get("token", ""), g.account.account_id)
     if waiting is None:
         return _error("That upload is no longer waiting (they are kept for an hour). Upload the file again.", 410)
     data, name = waiting
@@ -78,7 +78,7 @@ def import_again():
 
 @bp.get("/imports/again/<token>")
 def seen_before(token: str):
-    waiting = spool.peek(current_app.config["SPOOL_DIR"], token)
+    waiting = spool.peek(current_app.config["SPOOL_DIR"], token, g.account.account_id)
     if waiting is None:
         abort(404, description="That upload is no longer waiting. Upload the file again.")
     return render_template("upload/seen_before.html", token=token, **waiting)
@@ -108,6 +108,6 @@ def _import(data: bytes, name: str, choice: str):
         current_app.logger.warning("import of %r failed: %r", name, e.__cause__)
         return _error(str(e), 503)
     if isinstance(outcome, SeenBefore):
-        token = spool.put(current_app.config["SPOOL_DIR"], data, name, _question(outcome))
+        token = spool.put(current_app.config["SPOOL_DIR"], data, name, _question(outcome), g.account.account_id)
         return _go(url_for("upload.seen_before", token=token))
     return _go(url_for("imports.detail", import_id=outcome.import_id))

@@ -10,6 +10,7 @@ from minio import Minio
 from sqlalchemy import select
 
 from payments_core.db.models import Import
+from tests.helpers.importer import ImporterClient
 from tests.helpers.kafka import read_topic
 from tests.helpers.waiting import wait_until
 
@@ -85,6 +86,23 @@ def test_the_same_file_again_is_recognised_and_a_repeat_keeps_the_transaction_id
         by_import.setdefault(event["import_id"], set()).add(event["transaction_id"])
     first_ids, second_ids = by_import.values()
     assert first_ids == second_ids and len(first_ids) == 50
+
+
+def test_a_waiting_upload_is_private_and_only_its_uploader_may_answer_for_it(importer, importer_settings):
+    upload_sample(importer, "suspicious_transactions.csv")
+    again = importer.upload((SAMPLES / "suspicious_transactions.csv").read_bytes(), "renamed.csv")
+    location = again.headers["Location"]
+    token = location.rsplit("/", 1)[1]
+
+    spool = Path(importer_settings.importer_spool_dir)
+    assert spool.stat().st_mode & 0o777 == 0o700
+    assert {f.stat().st_mode & 0o777 for f in spool.iterdir()} == {0o600}, "no other user of the machine reads it"
+
+    other = ImporterClient(importer.app, "another-importer")
+    assert other.get(location).status_code == 404
+    refused = other.post("/imports/again", data={"csrf_token": other.token, "token": token})
+    assert refused.status_code == 410
+    assert importer.get(location).status_code == 200, "the uploader still may"
 
 
 def test_when_archiving_fails_nothing_is_published_and_the_person_is_told(importer_settings, engine):
