@@ -17,7 +17,7 @@ from payments_core.errors import BadInput
 
 from .archive import BIDI
 
-__all__ = ["ROLES", "AccountProblem", "SignedIn", "add", "authenticate", "disable", "find", "listing",
+__all__ = ["ROLES", "AccountProblem", "SignedIn", "add", "authenticate", "disable", "listing",
            "set_password", "sign_out_everywhere"]
 
 # argon2id with the library's defaults (RFC 9106's second recommendation: 64 MiB, 3 passes): memory-hard, and
@@ -103,14 +103,6 @@ def listing(engine: Engine) -> list:
     with engine.connect() as conn:
         return list(conn.execute(select(Account.username, Account.role, Account.disabled, Account.created_at)
                                  .order_by(Account.username)))
-
-
-def find(engine: Engine, account_id: int) -> SignedIn | None:
-    """The account behind a session, if it may still be signed in."""
-    with engine.connect() as conn:
-        row = conn.execute(select(Account).where(Account.account_id == account_id, Account.disabled.is_(False))
-                           ).first()
-    return SignedIn(row.account_id, row.username, row.role, row.password_changed_at) if row else None
 
 
 def authenticate(engine: Engine, username: str, password: str) -> SignedIn | None:

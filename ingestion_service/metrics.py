@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from .state import State
+
 __all__ = ["Metrics", "serve"]
 
 
@@ -50,7 +52,7 @@ class Metrics:
                                 "as of the last refresh of the dashboards' totals", registry=r)
         self.last_batch_at = time.time()
         self.started = False
-        self.state, self.state_reason = "running", ""  # the consume loop's state (state.py), and why
+        self.state, self.state_reason = State.RUNNING, ""  # the consume loop's state, and why
         self.topic_partitions = 0  # of the subscribed topics, as the broker's metadata shows them (topics.py)
         self.topic_problems: list[str] = []  # a topic missing, or with fewer partitions than TOPIC_PARTITIONS
         self.visible_lag = 0
@@ -65,9 +67,9 @@ class Metrics:
         self.set_database_up(True)
         self.set_broker_up(True)
 
-    def set_state(self, state: str, why: str) -> None:
+    def set_state(self, state: State, why: str) -> None:
         self.state, self.state_reason = state, why
-        self.set_database_up(state != "paused for the database")
+        self.set_database_up(state is not State.PAUSED_FOR_DATABASE)
 
     def set_database_up(self, up: bool) -> None:
         self.database_is_up = up
@@ -106,7 +108,7 @@ class Metrics:
         """Seconds without a commit while messages wait, counting a pause only while its retries have stopped: a
         pause that retries is the service handling an outage, which a restart would not cure."""
         stalled = self.stalled_for()
-        if self.state.startswith("paused"):
+        if self.state.paused:
             return min(stalled, time.monotonic() - self.loop_at)
         return stalled
 
@@ -125,7 +127,7 @@ class Metrics:
         found = []
         if not self.started:
             found.append("not consuming")
-        if self.state.startswith("paused"):
+        if self.state.paused:
             found.append(f"{self.state}: {self.state_reason}")
         if not self.broker_up:
             found.append("the Kafka broker is unreachable")
