@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Flask, abort, jsonify, render_template, request
-from minio import Minio
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from payments_core import s3
 from payments_core.contract import bad_character
 from payments_core.db.connect import make_engine
 from payments_core.kafka import producer_config
 from payments_core.settings import load
 
 from . import csrf
+from .archive import Archive
 from .importing import Importer
 from .settings import ImporterSettings
 from .views import auth
@@ -104,17 +104,25 @@ def _protective_headers(response):
     return response
 
 
+# The database's time limits for a request: to connect, and for any one statement (a held lock, an overloaded
+# server). The longest statement of a 200 MB import (its flagged rows' COPY) takes a few seconds.
+DATABASE_CONNECT_SECONDS = 5
+DATABASE_STATEMENT_SECONDS = 120
+
+
 def init_app(app: Flask, settings: ImporterSettings) -> None:
     """The clients the app uses, made once and reached through the app (never at import)."""
-    endpoint = urlsplit(settings.s3_endpoint_url)
-    s3 = Minio(endpoint.netloc, access_key=settings.s3_access_key,
-               secret_key=settings.s3_secret_key.get_secret_value(), secure=endpoint.scheme == "https")
+    # Of the serving threads, a quarter at most wait for S3 and half hold a live alert's stream (create_app): the
+    # rest always serve sign-in, health and pages, however slow S3 is.
+    s3_slots = max(1, settings.importer_threads // 4)
     app.extensions["importer"] = Importer(
         settings=settings,
-        s3=s3,
+        archive=Archive(s3.client(settings, connections=s3_slots), settings.s3_bucket, slots=s3_slots),
         # A connection per serving thread, plus two for the rare request that holds a second one (an import's
         # advisory lock beside its queries).
-        engine=make_engine(settings.database_url, pool_size=settings.importer_threads, max_overflow=2),
+        engine=make_engine(settings.database_url, pool_size=settings.importer_threads, max_overflow=2,
+                           connect_args={"connect_timeout": DATABASE_CONNECT_SECONDS,
+                                         "options": f"-c statement_timeout={DATABASE_STATEMENT_SECONDS * 1000}"}),
         # At most 16 MB waiting for the broker: a huge file is sent with back-pressure, not held whole (64 MB put
         # a 20 MB file over its memory bound, with no gain in speed).
         producer_config=producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import io
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from minio import Minio
 from minio.error import MinioException
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 from werkzeug.utils import secure_filename
 
 from payments_core.errors import PlatformError
 
-__all__ = ["ArchiveError", "archive", "archive_key", "ascii_file_name", "attachment", "safe_file_name"]
+__all__ = ["Archive", "ArchiveError", "archive_key", "ascii_file_name", "attachment", "safe_file_name"]
 
 
 class ArchiveError(PlatformError):
@@ -58,27 +62,74 @@ def archive_key(file_name: str, uploaded_at: datetime, import_id) -> str:
     return f"{uploaded_at:%Y/%m/%d/%Y%m%dT%H%M%SZ}-{str(import_id)[:8]}-{file_name}"
 
 
-def archive(client: Minio, bucket: str, key: str, data: bytes, metadata: dict[str, str]) -> None:
-    """Store `data` under `key` with `metadata`; create the bucket if it is missing. Raises ArchiveError."""
-    try:
-        if not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
-        client.put_object(bucket, key, io.BytesIO(data), len(data), content_type="text/csv", metadata=metadata)
-    except (MinioException, HTTPError, OSError, ValueError) as e:
-        raise ArchiveError(
-            f"The file could not be archived in storage bucket {bucket!r} ({type(e).__name__}), so nothing was "
-            "published. Try again in a moment; if it keeps failing, the S3 storage is unreachable "
-            "(check S3_ENDPOINT_URL and the S3 keys)."
-        ) from e
+@dataclass
+class Archive:
+    """The bucket the original files are kept in.
 
+    Every call has S3_TIMEOUT_SECONDS to connect and for each answer (payments_core/s3.py), and at most `slots`
+    calls wait for S3 at once: while it is slow, the next one is refused at once instead of holding another
+    serving thread, so sign-in, health and the dashboard keep answering.
+    """
 
-def read_archived(client: Minio, bucket: str, key: str) -> bytes:
-    try:
-        response = client.get_object(bucket, key)
+    client: Minio
+    bucket: str
+    slots: int
+
+    def __post_init__(self):
+        self._free = threading.BoundedSemaphore(self.slots)
+
+    def _take_slot(self, doing: str) -> None:
+        if not self._free.acquire(blocking=False):
+            raise ArchiveError(
+                f"The file storage is answering slowly: {self.slots} requests are waiting for it already, so "
+                f"{doing}. Try again in a minute.")
+
+    @contextmanager
+    def _slot(self, doing: str) -> Iterator[None]:
+        self._take_slot(doing)
         try:
-            return response.read()
+            yield
+        finally:
+            self._free.release()
+
+    def put(self, key: str, data: bytes, metadata: dict[str, str]) -> None:
+        """Store `data` under `key` with `metadata`; create the bucket if it is missing. Raises ArchiveError."""
+        with self._slot("the file was not archived and nothing was published"):
+            try:
+                if not self.client.bucket_exists(self.bucket):
+                    self.client.make_bucket(self.bucket)
+                self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type="text/csv",
+                                       metadata=metadata)
+            except (MinioException, HTTPError, OSError, ValueError) as e:
+                raise ArchiveError(
+                    f"The file could not be archived in storage bucket {self.bucket!r} ({_what(e)}), so nothing "
+                    "was published. Try again in a moment; if it keeps failing, the S3 storage is unreachable "
+                    "(check S3_ENDPOINT_URL and the S3 keys)."
+                ) from e
+
+    def stream(self, key: str, chunk_bytes: int = 1 << 16) -> Iterator[bytes]:
+        """The archived file `key`, a chunk at a time: a 200 MB file is sent without being held in memory.
+        Raises ArchiveError at once when S3 cannot be reached; a failure later ends the stream."""
+        self._take_slot("the archived file cannot be read now")
+        try:
+            response = self.client.get_object(self.bucket, key)
+        except (MinioException, HTTPError, OSError) as e:
+            self._free.release()
+            raise ArchiveError(
+                f"The archived file could not be read from bucket {self.bucket!r} ({_what(e)}).") from e
+        return self._chunks(response, chunk_bytes)
+
+    def _chunks(self, response, chunk_bytes: int) -> Iterator[bytes]:
+        try:
+            yield from response.stream(chunk_bytes)
         finally:
             response.close()
             response.release_conn()
-    except (MinioException, HTTPError, OSError) as e:
-        raise ArchiveError(f"The archived file could not be read from bucket {bucket!r} ({type(e).__name__}).") from e
+            self._free.release()
+
+
+def _what(error: Exception) -> str:
+    """What went wrong, in words a person can act on (never the driver's own message)."""
+    if isinstance(error, TimeoutError | ReadTimeoutError | ConnectTimeoutError) or "timed out" in str(error):
+        return "it did not answer in time"
+    return type(error).__name__

@@ -3,27 +3,30 @@
 The order is the promise: nothing is published unless the original file is archived, and success is claimed only
 for rows the broker confirmed. From the question "imported before?" to the import's record, other uploads of the
 same content wait (an advisory lock in PostgreSQL): of two at the same moment, one proceeds and the other is asked.
+No call to S3 or to the broker is made inside a database transaction: a slow one holds neither locks nor
+connections.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote
 
 import psycopg2
-from minio import Minio
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from payments_core.errors import DatabaseUnavailable
 
 from . import store
-from .archive import archive, archive_key, safe_file_name
+from .archive import Archive, ArchiveError, archive_key, safe_file_name
 from .marking import mark
 from .messages import messages
 from .publish import Published, publish_rows
@@ -65,7 +68,7 @@ class Done:
 @dataclass
 class Importer:
     settings: ImporterSettings
-    s3: Minio
+    archive: Archive
     engine: Engine
     producer_config: dict
 
@@ -85,24 +88,18 @@ class Importer:
         marked = mark(layout, self.settings.suspicious_amount_threshold)
         import_id, uploaded_at, file_name = uuid.uuid4(), datetime.now(UTC), safe_file_name(original_name)
         key = archive_key(file_name, uploaded_at, import_id)
-        archived = False
-        try:
+        counts = {
+            "rows_read": marked.rows_read, "rows_unique": marked.rows_unique,
+            "rows_duplicate": marked.rows_duplicate, "rows_suspicious": marked.rows_suspicious,
+            "rows_malformed": marked.rows_malformed,
+        }
+        with _database("nothing was archived or published"):
             with self.engine.begin() as conn:
                 store.lock_content(conn, marked.content_digest)
                 earlier = store.earlier(conn, sha256, marked)
                 if earlier and choice == "ask":
                     return SeenBefore(sha256, earlier, marked.rows_unique)
                 left_out = store.leave_out_imported(conn, marked) if choice == "new" else 0
-                counts = {
-                    "rows_read": marked.rows_read, "rows_unique": marked.rows_unique,
-                    "rows_duplicate": marked.rows_duplicate, "rows_suspicious": marked.rows_suspicious,
-                    "rows_malformed": marked.rows_malformed,
-                }
-                archive(self.s3, self.settings.s3_bucket, key, data, metadata={
-                    "sha256": sha256, "import-id": str(import_id), "original-name": quote(file_name),
-                    **{name.replace("_", "-"): str(n) for name, n in counts.items()},
-                })
-                archived = True
                 lines = marked.lines
                 store.record_import(conn, {
                     "import_id": import_id, "file_name": file_name, "sha256": sha256, "s3_key": key,
@@ -111,15 +108,30 @@ class Importer:
                     "lines_blank": lines.blank, "lines_in_fields": lines.in_fields,
                     "rows_already_imported": left_out, "uploaded_by": uploaded_by,
                 }, layout, marked)
-        except (SQLAlchemyError, psycopg2.Error) as e:
-            raise DatabaseUnavailable(
-                "The file was archived, but the database did not answer, so nothing was published. Try again."
-                if archived else
-                "The database did not answer, so nothing was archived or published. Try again in a moment."
-            ) from e
+        # Recorded and committed (`archiving`): an upload of the same content meanwhile is asked about this one.
+        # S3 is called with no transaction open, so a slow S3 holds no lock and no connection.
+        try:
+            self.archive.put(key, data, metadata={
+                "sha256": sha256, "import-id": str(import_id), "original-name": quote(file_name),
+                **{name.replace("_", "-"): str(n) for name, n in counts.items()},
+            })
+        except ArchiveError:
+            with contextlib.suppress(SQLAlchemyError, psycopg2.Error):  # if it stays, it says `archiving`
+                store.forget_import(self.engine, import_id)
+            raise
+        with _database("the file was archived, but nothing was published"):
+            store.archived(self.engine, import_id)
         to_publish = marked.rows_unique - left_out
         published = publish_rows(self.producer_config, self.settings.imports_topic,
                                  messages(layout, marked, import_id, file_name))
         store.finish_import(self.engine, import_id, published.confirmed,
                             complete=published.failed == 0 and published.sent == to_publish)
         return Done(import_id, published)
+
+
+@contextlib.contextmanager
+def _database(outcome: str) -> Iterator[None]:
+    try:
+        yield
+    except (SQLAlchemyError, psycopg2.Error) as e:
+        raise DatabaseUnavailable(f"The database did not answer in time, so {outcome}. Try again in a moment.") from e

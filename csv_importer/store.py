@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, tuple_, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, tuple_, update
 
 from payments_core.contract import Reason, safe_text
 from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent, SupersededEvent
@@ -123,13 +123,13 @@ def leave_out_imported(conn: Connection, marked: Marked) -> int:
 
 
 def record_import(conn: Connection, values: dict, layout: CsvLayout, marked: Marked) -> None:
-    """The import (status `publishing`) and the rows the person is shown, within the caller's transaction.
+    """The import (status `archiving`) and the rows the person is shown, within the caller's transaction.
 
     The flagged rows' fields are read again from the file and copied in a stream; a repeated row is one flag
     holding the lines that repeat it.
     """
     import_id = values["import_id"]
-    conn.execute(insert(Import).values(**values, status="publishing"))
+    conn.execute(insert(Import).values(**values, status="archiving"))
     wanted = SUSPICIOUS | MALFORMED | REPEATED
 
     def flags() -> Iterator[str]:
@@ -156,6 +156,19 @@ def record_import(conn: Connection, values: dict, layout: CsvLayout, marked: Mar
             FROM (SELECT first, array_agg(line ORDER BY line) AS lines FROM incoming_repeats GROUP BY first) AS r
             WHERE f.import_id = :import_id AND f.kind = 'duplicate' AND f.line_number = r.first
         """), {"import_id": import_id})
+
+
+def archived(engine: Engine, import_id: uuid.UUID) -> None:
+    """The import's file is in S3: its rows are published next."""
+    with engine.begin() as conn:
+        conn.execute(update(Import).where(Import.import_id == import_id).values(status="publishing"))
+
+
+def forget_import(engine: Engine, import_id: uuid.UUID) -> None:
+    """The import's file could not be archived, so nothing of it was published: it did not happen (its flagged
+    rows go with it)."""
+    with engine.begin() as conn:
+        conn.execute(delete(Import).where(Import.import_id == import_id))
 
 
 def finish_import(engine: Engine, import_id: uuid.UUID, published: int, complete: bool) -> None:

@@ -72,6 +72,8 @@ class S3Settings(_FromEnvironment):
     s3_access_key: str = Field(min_length=1)
     s3_secret_key: SecretStr = Field(min_length=1)
     s3_bucket: str = Field("files-imported", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    # The longest an S3 call waits to connect, and then for each answer: a storage that hangs fails the call.
+    s3_timeout_seconds: float = Field(20.0, gt=0, le=600)
 
 
 class PendingSla(_FromEnvironment):

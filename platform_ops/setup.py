@@ -6,12 +6,10 @@ stack runs them after starting its servers.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from minio import Minio
 from minio.error import S3Error
 from urllib3.exceptions import HTTPError
 
+from payments_core import s3
 from payments_core.db.connect import ensure_database, make_engine
 from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
@@ -20,7 +18,7 @@ from payments_core.errors import ServerStartError
 from payments_core.kafka import ensure_topics, platform_topics
 from payments_core.settings import S3Settings, TopicSettings
 
-__all__ = ["create_bucket", "create_topics", "migrate_and_seed", "s3_client"]
+__all__ = ["create_bucket", "create_topics", "migrate_and_seed"]
 
 
 def create_topics(bootstrap_servers: str, settings: TopicSettings) -> dict[str, int]:
@@ -61,19 +59,9 @@ def ensure_admin(database_url: str, username: str | None, password: str | None) 
         engine.dispose()
 
 
-def s3_client(settings: S3Settings) -> Minio:
-    endpoint = urlsplit(settings.s3_endpoint_url)
-    return Minio(
-        endpoint.netloc,
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key.get_secret_value(),
-        secure=endpoint.scheme == "https",
-    )
-
-
 def create_bucket(settings: S3Settings) -> bool:
     """Create the bucket if it is missing; return True if it was created."""
-    client = s3_client(settings)
+    client = s3.client(settings)
     try:
         if client.bucket_exists(settings.s3_bucket):
             return False

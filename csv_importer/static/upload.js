@@ -54,14 +54,24 @@
           ? `Uploading… ${progress.value}%` : "Archiving, checking and publishing the rows…";
       }
     });
+    // Once the whole file is sent, the import may go on after the answer is lost (a proxy that stopped waiting,
+    // a dropped connection): only the app's own answer says what happened.
+    let sent = false;
+    request.upload.addEventListener("load", () => { sent = true; });
+    const unknown = (what) => fail(`${what}, so this page cannot tell whether the file was imported: `
+      + "it may still complete. Look in Imports before uploading it again.");
     request.addEventListener("load", () => {
       let answer = {};
       try { answer = JSON.parse(request.responseText); } catch (e) { /* not JSON: a proxy's page */ }
       if (answer.location) { window.location.assign(answer.location); return; }
       if (request.status === 413) { fail(form.dataset.tooLarge); return; }
-      fail(answer.error || `The server answered ${request.status}; nothing was imported.`);
+      if (answer.error) { fail(answer.error); return; }
+      unknown(`The app's answer did not arrive (the server answered ${request.status})`);
     });
-    request.addEventListener("error", () => fail("The upload did not reach the server; nothing was imported."));
+    request.addEventListener("error", () => {
+      if (sent) unknown("The connection was lost after the file was sent");
+      else fail("The upload did not reach the server; nothing was imported.");
+    });
     request.send(new FormData(form));
   });
 })();

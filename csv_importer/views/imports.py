@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from dashboards.paging import older_link, position
 
 from .. import store
-from ..archive import ArchiveError, attachment, read_archived
+from ..archive import ArchiveError, attachment
 from ..reading import REQUIRED
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -104,8 +104,8 @@ def archived_file(import_id: uuid.UUID):
     record = _record(import_id)
     importer = _importer()
     try:
-        data = read_archived(importer.s3, importer.settings.s3_bucket, record.s3_key)
+        chunks = importer.archive.stream(record.s3_key)
     except ArchiveError as e:
         abort(503, description=str(e))
-    return Response(data, mimetype="text/csv",
+    return Response(chunks, mimetype="text/csv",
                     headers={"Content-Disposition": attachment(record.file_name)})

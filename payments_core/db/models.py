@@ -42,10 +42,11 @@ __all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "ROLES", "SOURCES", "Account", "Base
 # Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
 SOURCES = ("generator", "csv_import", "manual")
 
-# An import is `publishing` until the broker has answered for every row, then `published` when every unique row
-# was confirmed, `partially_published` when some
-# were not; what the ingestion service made of them is counted live, not stored here.
-IMPORT_STATUSES = ("publishing", "published", "partially_published")
+# An import is `archiving` while its original file goes to S3 (recorded first, so that no call to S3 is made inside a
+# database transaction), `publishing` until the broker has answered for every row, then `published` when every
+# unique row was confirmed, `partially_published` when some were not; what the ingestion service made of them is
+# counted live, not stored here.
+IMPORT_STATUSES = ("archiving", "publishing", "published", "partially_published")
 # Rows of a file the person is shown: a row with its repeats (the repeats not published), amounts above the
 # threshold (published, flagged), rows with the wrong number of fields or a control character (not published).
 FLAG_KINDS = ("duplicate", "suspicious", "malformed")
