@@ -91,7 +91,7 @@ class Importer:
         counts = {
             "rows_read": marked.rows_read, "rows_unique": marked.rows_unique,
             "rows_duplicate": marked.rows_duplicate, "rows_suspicious": marked.rows_suspicious,
-            "rows_malformed": marked.rows_malformed,
+            "rows_malformed": marked.rows_malformed, "rows_conflict": marked.rows_conflict,
         }
         with _database("nothing was archived or published"):
             with self.engine.begin() as conn:

@@ -20,8 +20,8 @@ from .identity import derived_id, payment_key
 from .reading import CsvLayout, LineCount, records
 from .seen import seen_payments
 
-__all__ = ["ALREADY_IMPORTED", "MALFORMED", "NOT_PUBLISHED", "REPEAT", "REPEATED", "SUSPICIOUS", "Marked",
-           "is_suspicious", "mark"]
+__all__ = ["ALREADY_IMPORTED", "CONFLICT", "CONFLICTED", "MALFORMED", "NOT_PUBLISHED", "REPEAT", "REPEATED",
+           "SUSPICIOUS", "Marked", "is_suspicious", "mark"]
 
 # What a line is marked with, as bits of its byte in Marked.kinds.
 SUSPICIOUS = 1  # amount above the threshold: published, and shown
@@ -29,7 +29,9 @@ MALFORMED = 2  # wrong number of fields, or a control character: shown, not publ
 REPEAT = 4  # the same payment (and status) as an earlier row: shown with it, not published
 REPEATED = 8  # a row that later rows repeat: published, and shown with its repeats
 ALREADY_IMPORTED = 16  # left out because the person asked for new rows only
-NOT_PUBLISHED = MALFORMED | REPEAT | ALREADY_IMPORTED
+CONFLICT = 32  # the transaction_id of an earlier row, with another payment: shown with it, not published
+CONFLICTED = 64  # a row whose transaction_id later rows give to other payments: published, and shown with them
+NOT_PUBLISHED = MALFORMED | REPEAT | ALREADY_IMPORTED | CONFLICT
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Marked:
     id_lines: array = field(default_factory=lambda: array("I"))  # the line of each of those rows
     repeat_lines: array = field(default_factory=lambda: array("I"))  # a repeat's line …
     repeat_of: array = field(default_factory=lambda: array("I"))  # … and the line of the row it repeats
+    conflict_lines: array = field(default_factory=lambda: array("I"))  # a row giving an earlier row's id …
+    conflict_of: array = field(default_factory=lambda: array("I"))  # … to another payment, and that row's line
     rows_read: int = 0
     rows_suspicious: int = 0
     rows_malformed: int = 0
@@ -50,9 +54,13 @@ class Marked:
         return len(self.repeat_lines)
 
     @property
+    def rows_conflict(self) -> int:
+        return len(self.conflict_lines)
+
+    @property
     def rows_unique(self) -> int:
-        """Rows to publish: every well-formed row but the repeats."""
-        return self.rows_read - self.rows_duplicate - self.rows_malformed
+        """Rows to publish: every well-formed row but the repeats and the conflicts."""
+        return self.rows_read - self.rows_duplicate - self.rows_malformed - self.rows_conflict
 
     @property
     def content_digest(self) -> str:
@@ -87,6 +95,8 @@ def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
         at["username_sender"], at["username_receiver"], at["amount"], at["currency"], at["transaction_date"],
         at["status"])
     own_id = at.get("transaction_id")
+    # A file's own ids, with a tag of the payment each was first given to (the table only when there is the column).
+    ids_given = seen_payments(physical_lines) if own_id is not None else None
     rows_read = malformed = suspicious = content_sum = 0
     previous, key, first_id, tag = None, "", 0, 0
 
@@ -134,6 +144,18 @@ def mark(layout: CsvLayout, threshold: Decimal) -> Marked:
         if first != line:
             repeat(line, first)
             continue
+        if given:
+            # One id, two payments: which is right, only the person knows. The first is published, the others
+            # are shown beside it and not published (the ingestion service would keep one of them without a word).
+            own = _own_id(given)
+            payment = derived_id(key.partition("\x1e")[2], 1) & 0xFFFF_FFFF
+            first, first_payment = ids_given(own, line, payment)
+            if first_payment != payment:
+                kinds[line] |= CONFLICT
+                kinds[first] |= CONFLICTED
+                marked.conflict_lines.append(line)
+                marked.conflict_of.append(first)
+                continue
         row_id = _own_id(given) if given else first_id if occurrence == 1 else derived_id(key, occurrence)
         ids += row_id.to_bytes(16)
         id_lines.append(line)

@@ -14,7 +14,7 @@ from uuid import UUID
 from payments_core.wire import CSV_COLUMNS, ImportRowEncoder
 
 from .identity import text_of
-from .marking import ALREADY_IMPORTED, MALFORMED, REPEAT, SUSPICIOUS, Marked
+from .marking import ALREADY_IMPORTED, CONFLICT, MALFORMED, REPEAT, SUSPICIOUS, Marked
 from .reading import CsvLayout, records
 
 __all__ = ["messages"]
@@ -31,7 +31,7 @@ def messages(layout: CsvLayout, marked: Marked, import_id: UUID, file_name: str)
     ordinal = -1  # of the row among those with an id
     for line, _, fields, _ in records(layout):
         kind = kinds[line]
-        if kind & (MALFORMED | REPEAT):
+        if kind & (MALFORMED | REPEAT | CONFLICT):
             continue
         ordinal += 1
         if kind & ALREADY_IMPORTED:

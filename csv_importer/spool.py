@@ -1,8 +1,13 @@
 """Uploads waiting for the person to decide whether to import a file they imported before (an hour at most): kept
-private to the app's user, and answered only by the account that uploaded them."""
+private to the app's user, and answered only by the account that uploaded them.
+
+Each waiting upload is a question (`<token>.json`); the file itself is kept once per content (`<sha256>.csv`),
+however many times it is uploaded again while a question about it waits, and goes with the last such question.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,10 +21,14 @@ MAX_AGE_S = 3600
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
-def _paths(folder: Path, token: str) -> tuple[Path, Path] | None:
+def _question_path(folder: Path, token: str) -> Path | None:
     if not _TOKEN.fullmatch(token or ""):
         return None  # never a path of the caller's making
-    return folder / f"{token}.csv", folder / f"{token}.json"
+    return folder / f"{token}.json"
+
+
+def _content_path(folder: Path, digest: str) -> Path:
+    return folder / f"{digest}.csv"
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -37,30 +46,44 @@ def put(folder: Path, data: bytes, name: str, question: dict, owner: int) -> str
     for old in folder.glob("*"):
         if old.stat().st_mtime < time.time() - MAX_AGE_S:
             old.unlink(missing_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    content = _content_path(folder, digest)
+    try:
+        _write_private(content, data)
+    except FileExistsError:
+        os.utime(content)  # kept as long as the newest question about it
     token = secrets.token_urlsafe(32)
-    body, meta = _paths(folder, token)
-    _write_private(body, data)
-    _write_private(meta, json.dumps({"name": name, "owner": owner, **question}, default=str).encode())
+    _write_private(_question_path(folder, token),
+                   json.dumps({"name": name, "owner": owner, "content": digest, **question}, default=str).encode())
     return token
 
 
 def peek(folder: Path, token: str, owner: int) -> dict | None:
     """What the page asks about the upload `token`, for the account that uploaded it only."""
-    paths = _paths(folder, token)
-    if paths is None or not paths[1].exists():
+    path = _question_path(folder, token)
+    if path is None or not path.exists():
         return None
-    question = json.loads(paths[1].read_text())
+    question = json.loads(path.read_text())
     return question if question.get("owner") == owner else None
 
 
 def take(folder: Path, token: str, owner: int) -> tuple[bytes, str] | None:
     """The upload `token` and its name, removed from the spool; for the account that uploaded it only."""
-    if peek(folder, token, owner) is None:
+    question = peek(folder, token, owner)
+    if question is None:
         return None
-    body, meta = _paths(folder, token)
-    if not body.exists():
+    content = _content_path(folder, question["content"])
+    if not content.exists():
         return None
-    data, name = body.read_bytes(), json.loads(meta.read_text())["name"]
-    body.unlink(missing_ok=True)
-    meta.unlink(missing_ok=True)
-    return data, name
+    data = content.read_bytes()
+    _question_path(folder, token).unlink(missing_ok=True)
+    if not any(_content_of(other) == question["content"] for other in folder.glob("*.json")):
+        content.unlink(missing_ok=True)
+    return data, question["name"]
+
+
+def _content_of(question: Path) -> str | None:
+    try:
+        return json.loads(question.read_bytes()).get("content")
+    except (OSError, ValueError):
+        return None  # gone meanwhile, or still being written: not a question about this content

@@ -15,7 +15,7 @@ from payments_core.contract import Reason, safe_text
 from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent, SupersededEvent
 
 from .identity import text_of
-from .marking import ALREADY_IMPORTED, MALFORMED, REPEATED, SUSPICIOUS, Marked
+from .marking import ALREADY_IMPORTED, CONFLICT, CONFLICTED, MALFORMED, REPEATED, SUSPICIOUS, Marked
 from .reading import CsvLayout, records
 
 __all__ = ["Earlier", "FlagPage", "ImportStatus", "Overlap", "earlier", "flags_page", "leave_out_imported",
@@ -130,7 +130,9 @@ def record_import(conn: Connection, values: dict, layout: CsvLayout, marked: Mar
     """
     import_id = values["import_id"]
     conn.execute(insert(Import).values(**values, status="archiving"))
-    wanted = SUSPICIOUS | MALFORMED | REPEATED
+    wanted = SUSPICIOUS | MALFORMED | REPEATED | CONFLICT | CONFLICTED
+    shown = ((MALFORMED, "malformed"), (REPEATED, "duplicate"), (SUSPICIOUS, "suspicious"),
+             (CONFLICT | CONFLICTED, "conflict"))
 
     def flags() -> Iterator[str]:
         kinds = marked.kinds
@@ -139,23 +141,31 @@ def record_import(conn: Connection, values: dict, layout: CsvLayout, marked: Mar
             if not kind & wanted:
                 continue
             fields = [f.strip() for f in fields]
-            for bit, name in ((MALFORMED, "malformed"), (REPEATED, "duplicate"), (SUSPICIOUS, "suspicious")):
-                if kind & bit:
-                    shown = list(map(safe_text, fields)) if bit == MALFORMED else fields
+            for bits, name in shown:
+                if kind & bits:
+                    written = list(map(safe_text, fields)) if bits == MALFORMED else fields
                     yield (f"{import_id}\t{name}\t{line}\t{last_line}\t"
-                           f"{_copy_text(json.dumps(shown, ensure_ascii=False))}\n")
+                           f"{_copy_text(json.dumps(written, ensure_ascii=False))}\n")
 
-    if marked.rows_suspicious or marked.rows_malformed or marked.rows_duplicate:
+    if marked.rows_suspicious or marked.rows_malformed or marked.rows_duplicate or marked.rows_conflict:
         _copy(conn, "COPY import_flags (import_id, kind, line_number, last_line, fields) FROM STDIN", flags())
-    if marked.rows_duplicate:
-        conn.execute(text("CREATE TEMPORARY TABLE incoming_repeats (line integer, first integer) ON COMMIT DROP"))
-        _copy(conn, "COPY incoming_repeats (line, first) FROM STDIN",
-              (f"{line}\t{first}\n" for line, first in zip(marked.repeat_lines, marked.repeat_of, strict=True)))
-        conn.execute(text("""
-            UPDATE import_flags AS f SET repeats = r.lines
-            FROM (SELECT first, array_agg(line ORDER BY line) AS lines FROM incoming_repeats GROUP BY first) AS r
-            WHERE f.import_id = :import_id AND f.kind = 'duplicate' AND f.line_number = r.first
-        """), {"import_id": import_id})
+    # Which lines go with which: a repeated row lists its repeats; a conflict lists the lines sharing its id.
+    pairs = [("duplicate", marked.repeat_lines, marked.repeat_of)] if marked.rows_duplicate else []
+    if marked.rows_conflict:
+        pairs += [("conflict", marked.conflict_lines, marked.conflict_of),
+                  ("conflict", marked.conflict_of, marked.conflict_lines)]
+    if not pairs:
+        return
+    conn.execute(text("CREATE TEMPORARY TABLE incoming_pairs (kind text, line integer, first integer) ON COMMIT DROP"))
+    _copy(conn, "COPY incoming_pairs (kind, line, first) FROM STDIN",
+          (f"{kind}\t{line}\t{first}\n" for kind, lines, firsts in pairs
+           for line, first in zip(lines, firsts, strict=True)))
+    conn.execute(text("""
+        UPDATE import_flags AS f SET repeats = p.lines
+        FROM (SELECT kind, first, array_agg(DISTINCT line ORDER BY line) AS lines FROM incoming_pairs
+              GROUP BY kind, first) AS p
+        WHERE f.import_id = :import_id AND f.kind = p.kind AND f.line_number = p.first
+    """), {"import_id": import_id})
 
 
 def archived(engine: Engine, import_id: uuid.UUID) -> None:
@@ -257,21 +267,22 @@ def status(engine: Engine, record, show: int = 100) -> ImportStatus:
     return ImportStatus(record.rows_published, max(0, in_database - older), rejected, rejections, older)
 
 
-def rejected_rows(engine: Engine, import_id: uuid.UUID) -> list[tuple[int, str, dict]]:
-    """(line, reason, the row's fields as sent) of each refused row, for the person to fix and upload again."""
+def rejected_rows(engine: Engine, import_id: uuid.UUID, per_fetch: int = 1000) -> Iterator[tuple[int, str, dict]]:
+    """(line, reason, the row's fields as sent) of each refused row, for the person to fix and upload again, by
+    line; read from the database `per_fetch` at a time (a server-side cursor), never all at once."""
+    query = (select(RejectedEvent.import_line, RejectedEvent.reasons, RejectedEvent.payload)
+             .where(RejectedEvent.import_id == import_id)
+             .order_by(RejectedEvent.import_line, RejectedEvent.rejected_event_id))
     with engine.connect() as conn:
-        found = conn.execute(select(RejectedEvent.import_line, RejectedEvent.reasons, RejectedEvent.payload)
-                             .where(RejectedEvent.import_id == import_id)
-                             .order_by(RejectedEvent.import_line, RejectedEvent.rejected_event_id))
-        rows, seen = [], set()
+        found = conn.execution_options(stream_results=True, yield_per=per_fetch).execute(query)
+        last = None
         for line, reasons, payload in found:
-            if line in seen:
-                continue
-            seen.add(line)
+            if line == last:
+                continue  # refused again when delivered again: the first refusal is the one shown
+            last = line
             try:
                 sent = json.loads(bytes(payload))
             except ValueError:
                 sent = {}
             reason = "; ".join(Reason.model_validate(r).text() for r in reasons)
-            rows.append((line, reason, sent if isinstance(sent, dict) else {}))
-    return rows
+            yield line, reason, sent if isinstance(sent, dict) else {}

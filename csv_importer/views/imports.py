@@ -9,6 +9,7 @@ import uuid
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from dashboards.paging import older_link, position
+from payments_core.db.models import FLAG_KINDS
 
 from .. import store
 from ..archive import ArchiveError, attachment
@@ -45,7 +46,7 @@ def detail(import_id: uuid.UUID):
     """An import's result; each table of flagged rows pages by line: `<kind>_after=N` shows the rows after line N,
     `<kind>_before=N` those before it."""
     record = _record(import_id)
-    tables = {kind: _flag_table(import_id, kind) for kind in ("duplicate", "suspicious", "malformed")}
+    tables = {kind: _flag_table(import_id, kind) for kind in FLAG_KINDS}
     return render_template("imports/detail.html", record=record, tables=tables, columns=REQUIRED,
                            status=store.status(_importer().engine, record))
 
@@ -88,15 +89,25 @@ def cell(value) -> str:
 
 @bp.get("/<uuid:import_id>/rejected.csv")
 def rejected_csv(import_id: uuid.UUID):
+    """The refused rows as a CSV file to fix and upload again, written as they are read from the database: a
+    hundred thousand of them are sent without being held in memory."""
     record = _record(import_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*REQUIRED, "line_in_original_file", "why_it_was_refused"])
-    for line, reason, sent in store.rejected_rows(_importer().engine, import_id):
-        writer.writerow([*(cell(sent.get(name)) for name in REQUIRED), line, cell(reason)])
+    rows = store.rejected_rows(_importer().engine, import_id)
+
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*REQUIRED, "line_in_original_file", "why_it_was_refused"])
+        for n, (line, reason, sent) in enumerate(rows, 1):
+            writer.writerow([*(cell(sent.get(name)) for name in REQUIRED), line, cell(reason)])
+            if n % 1000 == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
     name = record.file_name.removesuffix(".csv") + "_rejected.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": attachment(name)})
+    return Response(lines(), mimetype="text/csv", headers={"Content-Disposition": attachment(name)})
 
 
 @bp.get("/<uuid:import_id>/file")

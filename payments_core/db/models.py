@@ -48,8 +48,9 @@ SOURCES = ("generator", "csv_import", "manual")
 # counted live, not stored here.
 IMPORT_STATUSES = ("archiving", "publishing", "published", "partially_published")
 # Rows of a file the person is shown: a row with its repeats (the repeats not published), amounts above the
-# threshold (published, flagged), rows with the wrong number of fields or a control character (not published).
-FLAG_KINDS = ("duplicate", "suspicious", "malformed")
+# threshold (published, flagged), rows with the wrong number of fields or a control character (not published), and
+# rows giving one transaction_id to different payments (the first published, the others not; each names the others).
+FLAG_KINDS = ("duplicate", "suspicious", "malformed", "conflict")
 # Why a version of a payment was not applied (ingestion_service/lifecycle.py).
 SUPERSEDED_REASONS = ("older", "conflict")
 # Who may do what in the web app: a viewer reads the dashboard; an importer also uploads and sees the imports.
@@ -208,6 +209,8 @@ class Import(Base):
     lines_blank: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     lines_in_fields: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     rows_already_imported: Mapped[int] = mapped_column(Integer, server_default=text("0"))  # left out on request
+    # Rows giving an earlier row's transaction_id to another payment: shown, not published.
+    rows_conflict: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     uploaded_by: Mapped[str | None] = mapped_column(String(150))  # the account that uploaded it
 
     __table_args__ = (CheckConstraint(_in("status", IMPORT_STATUSES), name="status_known"),)
@@ -224,7 +227,8 @@ class ImportFlag(Base):
     line_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     fields: Mapped[list] = mapped_column(JSONB)  # the row's fields as read
     last_line: Mapped[int | None] = mapped_column(Integer)  # where a row that spans lines ends
-    repeats: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))  # a duplicate: the lines repeating this one
+    # A duplicate: the lines repeating this one. A conflict: the other lines with its transaction_id.
+    repeats: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
 
     __table_args__ = (CheckConstraint(_in("kind", FLAG_KINDS), name="kind_known"),)
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from csv_importer.identity import payment_key
 from csv_importer.importing import Done, SeenBefore
 from csv_importer.marking import mark
-from csv_importer.reading import read_layout
+from csv_importer.reading import REQUIRED, read_layout
 from payments_core.db.models import ImportFlag, Transaction
 from tests.helpers.csv_files import RESAVED, Saving, sample_rows
 from tests.helpers.importer import import_and_wait
@@ -178,3 +178,26 @@ def test_every_writing_of_an_instant_gives_one_key(moment, minutes):
                 utc.replace(tzinfo=None).isoformat(" "), utc.astimezone(zone).isoformat()]
 
     assert len({payment_key("s", "r", "1", "USD", w) for w in writings}) == 1, writings
+
+
+def test_two_rows_giving_one_transaction_id_to_different_payments_are_both_shown_and_none_is_lost_silently(
+    importer, importer_ingestion, engine
+):
+    rows = sample_rows(4)
+    shared = "7c1e0a52-3b9d-4f6e-8a21-5d4c3b2a1f00"
+    ids = [shared, "7c1e0a52-3b9d-4f6e-8a21-5d4c3b2a1f01", shared, "7c1e0a52-3b9d-4f6e-8a21-5d4c3b2a1f03"]
+    data = ("transaction_id," + ",".join(REQUIRED) + "\n"
+            + "".join(f"{own},{','.join(row)}\n" for own, row in zip(ids, rows, strict=True))).encode()
+
+    page, status = import_and_wait(importer, data, "own-ids.csv")
+
+    # Line 2 is published; line 4 gives its id to another payment: shown beside it, not published.
+    assert (status["published"], status["in_database"], status["rejected"]) == (3, 3, 0)
+    html = importer.get(page).text
+    assert 'id="rows-conflict">1<' in html
+    with engine.connect() as conn:
+        flags = dict(conn.execute(select(ImportFlag.line_number, ImportFlag.repeats)
+                                  .where(ImportFlag.kind == "conflict")).all())
+        stored = conn.scalar(select(Transaction.amount).where(Transaction.transaction_id == shared))
+    assert flags == {2: [4], 4: [2]}, "each line names the other"
+    assert str(stored) == str(Decimal(rows[0][2])), "the first row's payment is the one stored"

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from minio import Minio
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from payments_core.db.models import Import
 from tests.helpers.importer import ImporterClient
@@ -105,6 +105,23 @@ def test_a_waiting_upload_is_private_and_only_its_uploader_may_answer_for_it(imp
     assert importer.get(location).status_code == 200, "the uploader still may"
 
 
+def test_a_file_uploaded_again_many_times_while_asked_about_is_kept_once(importer, importer_settings):
+    data = (SAMPLES / "suspicious_transactions.csv").read_bytes()
+    upload_sample(importer, "suspicious_transactions.csv")
+    waiting = [importer.upload(data, f"copy-{n}.csv").headers["Location"] for n in range(5)]
+
+    spool = Path(importer_settings.importer_spool_dir)
+    assert [f.stat().st_size for f in spool.glob("*.csv")] == [len(data)], "one copy of the content"
+    token = waiting[0].rsplit("/", 1)[1]
+    answered = importer.post("/imports/again", data={"csrf_token": importer.token, "token": token, "rows": "all"})
+    assert answered.status_code == 303
+    assert importer.get(waiting[1]).status_code == 200, "the other questions still wait, with the file"
+    for location in waiting[1:]:
+        token = location.rsplit("/", 1)[1]
+        importer.post("/imports/again", data={"csrf_token": importer.token, "token": token, "rows": "all"})
+    assert list(spool.iterdir()) == [], "the file goes with the last question about it"
+
+
 def test_when_archiving_fails_nothing_is_published_and_the_person_is_told(importer_settings, engine):
     from csv_importer import create_app
     from platform_ops.servers import free_port
@@ -173,6 +190,40 @@ def test_the_live_status_follows_the_ingestion_service_and_refused_rows_can_be_d
     assert refused[1][:3] == ["bob_nobody", "rpeterson", "15.00"] and refused[1][-2] == "3"
     assert refused[2][:3] == ["'=cmd|' /C calc'!A0", "cjones", "'=1+2"], "formulas are written as text"
     assert refused[2][-2] == "5"
+
+
+def test_the_refused_rows_download_is_written_as_it_is_read_not_held_whole(importer, engine):
+    import tracemalloc
+
+    import_id = uuid.uuid4()
+    with engine.begin() as conn:  # an import with 100,000 refused rows, as the ingestion service records them
+        conn.execute(text("""
+            INSERT INTO imports (import_id, file_name, sha256, s3_key, size_bytes, rows_read, rows_unique,
+                                 rows_duplicate, rows_suspicious, rows_malformed, rows_published, status)
+            VALUES (:id, 'big.csv', repeat('0', 64), 'k', 1, 30000, 30000, 0, 0, 0, 30000, 'published')"""),
+            {"id": import_id})
+        conn.execute(text("""
+            INSERT INTO rejected_events (topic, partition, "offset", payload, payload_size, reasons, import_id,
+                                         import_line)
+            SELECT 'import-payments-events', 0, n,
+                   convert_to(json_build_object('username_sender', 'nobody' || n, 'username_receiver', 'bob',
+                              'amount', '12.50', 'currency', 'USD', 'transaction_date', '2025-07-07 01:42:05 UTC',
+                              'status', 'pending')::text, 'UTF8'),
+                   100, '[{"field": "username_sender", "code": "unknown_user", "message": "unknown username"}]',
+                   :id, n + 1
+            FROM generate_series(1, 100000) AS n"""), {"id": import_id})
+
+    tracemalloc.start()
+    response = importer.get(f"/imports/{import_id}/rejected.csv", buffered=False)
+    size = lines = 0
+    for chunk in response.response:
+        size += len(chunk)
+        lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    assert lines == 100_001, "the header and every refused row"
+    assert peak < size / 3, f"held {peak / 2**20:.1f} MB to send {size / 2**20:.1f} MB"
 
 
 def test_a_nul_byte_deep_in_an_uploaded_file_costs_its_row_only(importer, importer_ingestion):
