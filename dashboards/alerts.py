@@ -4,8 +4,9 @@ A page opens one stream, `GET /dashboard/alerts?since=<when the page was drawn>`
 stream counts, since then, the suspicious payments that arrived and the payments that went past the pending
 service level, and sends an `alert` event when a count changed. A stream ends after `lasting` seconds and the
 browser opens the next one by itself (EventSource), with the same `since`: the counts go on from the page's
-opening, and no stream holds one of the app's few serving threads for long. At most `streams` run at once; one
-more is told to come back later (`retry`), never refused with an error that would stop the browser retrying.
+opening, and no stream holds one of the app's few serving threads for long. At most `streams` run at once, and at
+most `per_holder` for one account (half of them: one person's many tabs cannot take every slot); one more is told
+to come back later (`retry`), never refused with an error that would stop the browser retrying.
 """
 
 from __future__ import annotations
@@ -41,19 +42,38 @@ def since_from(raw: str) -> datetime:
 
 
 class AlertStreams:
-    def __init__(self, engine: Engine, streams: int, every: float = 2.0, lasting: float = 30.0):
+    def __init__(self, engine: Engine, streams: int, every: float = 2.0, lasting: float = 30.0,
+                 per_holder: int | None = None):
         self.engine, self.every, self.lasting = engine, every, lasting
         self.slots = threading.BoundedSemaphore(streams)
+        self.per_holder = per_holder or max(1, streams // 2)
+        self._held: dict[object, int] = {}  # streams open per holder; a holder with none has no entry
+        self._lock = threading.Lock()
+
+    def _take(self, holder: object) -> bool:
+        with self._lock:
+            if self._held.get(holder, 0) >= self.per_holder or not self.slots.acquire(blocking=False):
+                return False
+            self._held[holder] = self._held.get(holder, 0) + 1
+            return True
+
+    def _give_back(self, holder: object) -> None:
+        with self._lock:
+            left = self._held.pop(holder) - 1
+            if left:
+                self._held[holder] = left
+            self.slots.release()
 
     def counts(self, since: datetime) -> dict[str, int]:
         with self.engine.connect() as conn:
             row = conn.execute(COUNTS, {"since": since}).one()
         return {"suspicious": row.suspicious, "beyond_sla": row.beyond_sla}
 
-    def open(self, since: datetime) -> Iterator[str]:
-        """The events of one stream, as text; a comment line between them shows the browser (and the server) that
-        the connection is alive. The slot is taken when the stream starts, so a stream never started holds none."""
-        if not self.slots.acquire(blocking=False):
+    def open(self, since: datetime, holder: object = None) -> Iterator[str]:
+        """The events of one stream for `holder` (who asks: an account), as text; a comment line between them shows
+        the browser (and the server) that the connection is alive. The slot is taken when the stream starts, so a
+        stream never started holds none."""
+        if not self._take(holder):
             yield f"retry: {int(self.lasting * 1000)}\n\n"
             return
         try:
@@ -72,4 +92,4 @@ class AlertStreams:
                     return
                 time.sleep(self.every)
         finally:
-            self.slots.release()
+            self._give_back(holder)

@@ -11,7 +11,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, render_template, request
 from sqlalchemy import Engine, text
 
 from .alerts import AlertStreams, since_from
@@ -129,7 +129,9 @@ def alerts():
         since = since_from(raw) if raw else datetime.now(UTC)
     except ValueError:
         abort(400, description=f"since should be a moment like 2025-07-07T10:00:00+00:00, not {raw!r}.")
-    return Response(current_app.extensions["dashboard_alerts"].open(since), mimetype="text/event-stream",
+    account = getattr(g, "account", None)
+    holder = account.account_id if account is not None else request.remote_addr
+    return Response(current_app.extensions["dashboard_alerts"].open(since, holder), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

@@ -78,6 +78,25 @@ def test_when_every_stream_is_taken_one_more_is_asked_to_come_back_later(alerts)
     assert events(third) == [{"suspicious": 0, "beyond_sla": 0}], "the closed stream gave its slot back"
 
 
+def test_one_account_holds_half_the_streams_at_most_and_another_still_gets_one(alerts, importer_settings):
+    from tests.helpers.importer import ImporterClient
+
+    client, streams = alerts
+    open_streams = []
+    for _ in range(streams.per_holder):  # the account's tabs
+        response = client.get("/dashboard/alerts", buffered=False)
+        next(iter(response.response))
+        open_streams.append(response)
+    one_more = client.get("/dashboard/alerts", buffered=False)
+    other = ImporterClient(client.application, username="another-viewer", role="viewer")
+
+    assert b"".join(one_more.response) == f"retry: {int(streams.lasting * 1000)}\n\n".encode()
+    assert events(other.get("/dashboard/alerts", buffered=False)) == [{"suspicious": 0, "beyond_sla": 0}]
+    for response in open_streams:
+        response.close()
+    assert events(client.get("/dashboard/alerts", buffered=False)), "closed tabs gave their slots back"
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(since=st.one_of(st.text(max_size=40), st.datetimes(timezones=st.none() | st.just(UTC)).map(str),
                        st.datetimes().map(lambda d: d.isoformat())))
