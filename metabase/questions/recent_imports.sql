@@ -1,10 +1,15 @@
--- The latest CSV imports: what was published, what reached the database, what was refused.
+-- The latest CSV imports: what was published, what reached the database, what was refused. Counted as the
+-- importer's page counts them, from what the ingestion service decided for each row (import_progress): a row that
+-- a later import wrote again still counts for this one, and a row older than what was stored is decided too.
 SELECT i.uploaded_at, i.file_name, i.rows_published,
-       (SELECT count(*) FROM transactions t WHERE t.import_id = i.import_id) AS rows_saved,
+       greatest(0, p.decided - s.older) AS rows_saved,
        i.rows_rejected,
-       CASE WHEN (SELECT count(*) FROM transactions t WHERE t.import_id = i.import_id) + i.rows_rejected
-                 >= i.rows_published THEN 'complete' ELSE 'in progress' END AS state
+       CASE WHEN p.decided + i.rows_rejected >= i.rows_published THEN 'complete' ELSE 'in progress' END AS state
 FROM bi_rejections_by_import i
+CROSS JOIN LATERAL (SELECT coalesce(sum(g.rows_saved), 0) AS decided
+                    FROM import_progress g WHERE g.import_id = i.import_id) p
+CROSS JOIN LATERAL (SELECT count(DISTINCT e.import_line) AS older
+                    FROM superseded_events e WHERE e.import_id = i.import_id) s
 WHERE 1 = 1
   [[AND (i.uploaded_at AT TIME ZONE 'UTC')::date >= {{date_from}}]]
   [[AND (i.uploaded_at AT TIME ZONE 'UTC')::date <= {{date_to}}]]

@@ -1,14 +1,17 @@
 """Every question of the dashboard, run on real PostgreSQL with known data: the numbers a person would read."""
 
+import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from dashboards.questions import load_dashboard, render
 from tests.helpers.known_data import ALICE, BOB, CAROL
 
 DASHBOARD = load_dashboard()
+AGAIN = uuid.UUID("00000000-0000-4000-8000-00000000a9a1")  # a later import of the same payment
 def ask(engine, name, **filters):
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(render(DASHBOARD.questions[name].sql, filters))]
@@ -131,6 +134,21 @@ def test_recent_imports_show_what_reached_the_database(known):
     [row] = ask(known, "recent_imports")
 
     assert row[1:] == ("july.csv", 2, 1, 1, "complete")
+
+
+def test_an_import_whose_row_a_later_import_wrote_again_stays_complete(known):
+    with known.begin() as conn:  # a second file holding the same payment: its row now names the later import
+        conn.execute(text("INSERT INTO imports (import_id, file_name, sha256, s3_key, size_bytes, rows_read, "
+                          "rows_unique, rows_duplicate, rows_suspicious, rows_malformed, rows_published, status) "
+                          "VALUES (:id, 'july again.csv', :sha, 'k2', 10, 1, 1, 0, 0, 0, 1, 'published')"),
+                     {"id": AGAIN, "sha": "1" * 64})
+        conn.execute(text("UPDATE transactions SET import_id = :id WHERE import_id IS NOT NULL"), {"id": AGAIN})
+        conn.execute(text("INSERT INTO import_progress (import_id, topic, partition, last_offset, rows_saved) "
+                          "VALUES (:id, 'import-payments-events', 1, 0, 1)"), {"id": AGAIN})
+
+    found = {row[1]: row[3:] for row in ask(known, "recent_imports")}
+
+    assert found == {"july.csv": (1, 1, "complete"), "july again.csv": (1, 0, "complete")}
 
 
 def test_a_value_is_bound_never_written_into_the_sql(known):

@@ -43,6 +43,9 @@ def insert_known(engine):
                 {"id": uuid.uuid4(), "s": sender.user_id, "r": receiver.user_id, "a": Decimal(amount), "c": currency,
                  "d": day, "st": status, "sus": suspicious, "src": source,
                  "imp": IMPORT_ID if imported else None, "line": 2 if imported else None})
+        # What the ingestion service writes with the imported row: one row of the import decided.
+        conn.execute(text("INSERT INTO import_progress (import_id, topic, partition, last_offset, rows_saved) "
+                          "VALUES (:id, 'import-payments-events', 0, 0, 1)"), {"id": IMPORT_ID})
         refusals = [
             ("import-payments-events", IMPORT_ID, 3, [{"field": "username_sender", "code": "unknown_user",
                                                        "message": "unknown username 'x' in username_sender"}]),
