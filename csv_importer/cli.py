@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from waitress import serve
 
 from payments_core.process import configure_logging
 from payments_core.settings import load
 
-from . import create_app
+from . import create_app, serving
 from .settings import ImporterSettings
 
 __all__ = ["command"]
@@ -22,6 +21,4 @@ def command(host: str | None) -> None:
     settings = load(ImporterSettings)
     app = create_app(settings)
     click.echo(f"CSV importer on http://127.0.0.1:{settings.importer_port}/", err=True)
-    serve(app, host=host or settings.importer_host, port=settings.importer_port,
-          threads=settings.importer_threads,
-          max_request_body_size=settings.importer_max_upload_mb * 1024 * 1024 + 1024 * 1024)
+    serving.server(app, host or settings.importer_host, settings.importer_port, settings.importer_threads).run()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import waitress
 from sqlalchemy import select, text
 
 from payments_core.db.models import Import
@@ -43,14 +42,14 @@ def hung_s3():
 
 @pytest.fixture
 def served(importer_settings, hung_s3):
-    from csv_importer import create_app
+    from csv_importer import create_app, serving
 
     endpoint, accepted = hung_s3
     settings = importer_settings.model_copy(update={"s3_endpoint_url": endpoint, "s3_timeout_seconds": S3_WAIT,
                                                     "importer_threads": 8})
     app = create_app(settings)
     ImporterClient(app)  # makes the account
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=settings.importer_threads)
+    server = serving.server(app, "127.0.0.1", 0, settings.importer_threads)
     threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{server.effective_port}", accepted
     server.close()
