@@ -33,8 +33,11 @@ class Lookups:
         alphas = {a for a in currency_alphas if a not in self.currency_by_alpha}
         codes = {c for c in currency_codes if c not in self.currency_codes}
         if alphas or codes:
+            # A code without minor units is no currency a payment is made in: no currency (XXX), testing (XTS),
+            # metals (XAU), funds and units of account (XDR). ISO 4217 lists them; they are refused.
             cursor.execute(
-                "SELECT numeric_code, alpha_code FROM currencies WHERE alpha_code = ANY(%s) OR numeric_code = ANY(%s)",
+                "SELECT numeric_code, alpha_code FROM currencies "
+                "WHERE (alpha_code = ANY(%s) OR numeric_code = ANY(%s)) AND minor_units IS NOT NULL",
                 (list(alphas), list(codes)),
             )
             for numeric_code, alpha_code in cursor.fetchall():

@@ -64,7 +64,8 @@ class Resolver:
         ]
         if event.currency_code not in self.lookups.currency_codes:
             reasons.append(Reason(field="currency_code", code="unknown_currency", input=event.currency_code,
-                                  message=f"unknown currency_code {event.currency_code}: not an ISO 4217 currency"))
+                                  message=f"unknown currency_code {event.currency_code}: not an ISO 4217 currency "
+                                          "payments are made in"))
         if reasons:
             return Refusal(source, reasons, "UnknownReference", transaction_id=event.transaction_id)
         origin = source.header(SOURCE_HEADER)
@@ -93,7 +94,8 @@ class Resolver:
         currency = self.lookups.currency_by_alpha.get(event.currency)
         if currency is None:
             reasons.append(Reason(field="currency", code="unknown_currency", input=event.currency,
-                                  message=f"unknown currency '{event.currency}': not an ISO 4217 code"))
+                                  message=f"unknown currency '{event.currency}': not an ISO 4217 currency payments are "
+                                          "made in"))
         if reasons:
             return Refusal(source, reasons, "UnknownReference", transaction_id=event.transaction_id,
                            import_id=event.import_id, import_line=event.line_number)
