@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -79,13 +80,14 @@ def read_layout(data: bytes) -> CsvLayout:
     if not data.strip():
         raise FileProblem("The file is empty.")
     head = data.lstrip()[:65536]
-    first = head.split(b"\n", 1)[0]
+    first = re.split(rb"\r\n|\r|\n", head, maxsplit=1)[0]  # whatever its line ends (old Mac files end lines with CR)
     if b"\x00" in first or (b"\x00" in head and first.decode("utf-8", "replace") != first.decode("utf-8", "ignore")):
         # UTF-16 text and binary files (images, a spreadsheet's own format) have NULs from the start, and no
         # readable first line. A NUL after a readable header costs only its row: the marking lists it as malformed.
         raise FileProblem("This is not a CSV file: it contains binary data. Export the sheet as CSV (UTF-8) and "
                           "upload that.")
     _check_utf8(data)
+    _check_line_length(data)
     first_line = next((line for line in _text_lines(data) if line.strip()), "")
     best = None
     for delimiter in DELIMITERS:
@@ -130,6 +132,23 @@ def _check_utf8(data: bytes, chunk: int = 1 << 20) -> None:
                 f"The file is not UTF-8 text (line {line} has a byte UTF-8 does not allow). "
                 "Save it again as “CSV UTF-8” and upload that."
             ) from None
+
+
+# No row of payments is near this long. A longer line would be read whole into one string before the csv module
+# refuses its field: up to four bytes a character (one emoji does it), 240 MB for a 60 MB line.
+MAX_LINE_BYTES = 1 << 20
+
+
+def _check_line_length(data: bytes) -> None:
+    """Raise FileProblem naming the line when a megabyte of the file holds no line end: then every line read is
+    under two megabytes. One search per megabyte, stopped at its first line end: no copy, no decoding."""
+    for start in range(0, len(data) - MAX_LINE_BYTES + 1, MAX_LINE_BYTES):
+        end = start + MAX_LINE_BYTES
+        if data.find(b"\n", start, end) < 0 and data.find(b"\r", start, end) < 0:
+            line = data.count(b"\n", 0, start) + data.count(b"\r", 0, start) - data.count(b"\r\n", 0, start) + 1
+            raise FileProblem(
+                f"Line {line:,} is longer than {MAX_LINE_BYTES // 2**20} MB, and no row of payments is: most likely "
+                "the file's line ends were lost, or it is not a CSV file. Fix that line and upload the file again.")
 
 
 def _text_lines(data: bytes) -> io.TextIOWrapper:

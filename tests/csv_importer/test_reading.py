@@ -1,8 +1,11 @@
 """Reading CSV files as people make them."""
 
+from decimal import Decimal
+
 import pytest
 
-from csv_importer.reading import FileProblem, read_layout, records
+from csv_importer.marking import MALFORMED, mark
+from csv_importer.reading import REQUIRED, FileProblem, read_layout, records
 
 HEADER = "username_sender,username_receiver,amount,currency,transaction_date,status"
 ROW = "pthompson,rpeterson,12.50,USD,2025-07-07 01:42:05 UTC,pending"
@@ -64,3 +67,31 @@ def test_a_row_with_the_wrong_number_of_fields_is_reported_with_its_line():
 def test_a_file_that_cannot_be_imported_gets_one_clear_message(data, words):
     with pytest.raises(FileProblem, match=words.replace("(", r"\(")):
         read_layout(data)
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_nul_in_one_row_costs_that_row_whatever_the_line_ends(end):
+    rows = ["a,b,1.00,USD,2025-07-07 01:42:05 UTC,pending", "a\x00x,b,2.00,USD,2025-07-07 01:42:05 UTC,pending",
+            "c,d,3.00,USD,2025-07-07 01:42:05 UTC,pending"]
+    data = end.join([",".join(REQUIRED), *rows]).encode() + end.encode()
+
+    marked = mark(read_layout(data), Decimal(8000))
+
+    assert (marked.rows_read, marked.rows_malformed, marked.rows_unique) == (3, 1, 2)
+    assert marked.kinds[3] & MALFORMED, "line 3, the row with the NUL"
+
+
+@pytest.mark.parametrize("tail", ["", "😀"])
+def test_a_line_longer_than_any_row_is_refused_by_number_before_it_is_read(tail):
+    data = f"{HEADER}\n{ROW}\n{'x' * 3 * 2**20}{tail}\n{ROW}\n".encode()
+
+    with pytest.raises(FileProblem, match="Line 3 is longer than 1 MB"):
+        read_layout(data)
+
+
+def test_a_long_quoted_note_spread_over_many_short_lines_is_no_long_line():
+    note = "\n".join(["a note line"] * 200_000)  # 2.4 MB in one field: refused by the field limit, by its line
+    data = f"{HEADER},note\n{ROW},\"{note}\"\n".encode()
+
+    with pytest.raises(FileProblem, match="starts on line 2"):
+        list(records(read_layout(data)))
