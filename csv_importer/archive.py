@@ -12,17 +12,21 @@ from datetime import datetime
 from urllib.parse import quote
 
 from minio import Minio
-from minio.error import MinioException
+from minio.error import MinioException, S3Error
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
 from werkzeug.utils import secure_filename
 
 from payments_core.errors import PlatformError
 
-__all__ = ["Archive", "ArchiveError", "archive_key", "ascii_file_name", "attachment", "safe_file_name"]
+__all__ = ["Archive", "ArchiveError", "NotArchived", "archive_key", "ascii_file_name", "attachment", "safe_file_name"]
 
 
 class ArchiveError(PlatformError):
     """The file could not be stored; nothing was published."""
+
+
+class NotArchived(ArchiveError):
+    """The storage answered: it holds no such file (an import stopped while archiving, or a bucket emptied)."""
 
 
 # Characters that reorder what follows them on screen (a name that reads `payments_exe.csv` but is not), and the
@@ -113,6 +117,12 @@ class Archive:
         self._take_slot("the archived file cannot be read now")
         try:
             response = self.client.get_object(self.bucket, key)
+        except S3Error as e:
+            self._free.release()
+            if e.code in ("NoSuchKey", "NoSuchBucket"):
+                raise NotArchived(f"The storage bucket {self.bucket!r} holds no archived file for this import: it "
+                                  "was never stored, or has been removed from the bucket.") from e
+            raise ArchiveError(f"The archived file could not be read from bucket {self.bucket!r} ({e.code}).") from e
         except (MinioException, HTTPError, OSError) as e:
             self._free.release()
             raise ArchiveError(

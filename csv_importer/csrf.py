@@ -22,7 +22,9 @@ def _check() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS") or request.routing_exception is not None:
         return  # nothing to protect: no such page (404), or not with this method (405, with Allow)
     sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
-    if not sent or not hmac.compare_digest(sent, session.get(FIELD, "")):
+    # Compared as bytes: compare_digest refuses a str with a character outside ASCII (a TypeError, a 500).
+    expected = session.get(FIELD, "").encode()
+    if not sent or not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected):
         abort(400, description="This page has expired. Reload it and try again.")
 
 

@@ -12,7 +12,7 @@ from dashboards.paging import older_link, position
 from payments_core.db.models import FLAG_KINDS
 
 from .. import store
-from ..archive import ArchiveError, attachment
+from ..archive import ArchiveError, NotArchived, attachment
 from ..reading import REQUIRED
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -116,6 +116,8 @@ def archived_file(import_id: uuid.UUID):
     importer = _importer()
     try:
         chunks = importer.archive.stream(record.s3_key)
+    except NotArchived as e:
+        abort(404, description=str(e))
     except ArchiveError as e:
         abort(503, description=str(e))
     return Response(chunks, mimetype="text/csv",

@@ -4,7 +4,7 @@ never a 500."""
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.known_data import ALICE, IMPORT_ID
@@ -85,3 +85,42 @@ def test_the_alert_stream_takes_any_offset_or_refuses_it_clearly(importer, since
             assert b"event: alert" in next(response.response), "the first counts, read from the database"
     finally:
         response.close()
+
+
+# Every parameter name a route reads, and names none reads.
+PARAMETERS = sorted({*FILTERS, *PAGING, "since", "rows", "token", "file", "next", "username", "password",
+                     "csrf_token", "x", ""})
+
+
+def every_route(app) -> list[tuple[str, str]]:
+    """(method, rule) of every route of the app, with its path variables as `{name}`."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        # Streams are tested above; signing out takes no parameter, and would end the session the others use.
+        if rule.endpoint.endswith("static") or rule.endpoint in ("dashboard.alerts", "auth.logout",
+                                                                  "auth.logout_everywhere"):
+            continue
+        path = rule.rule.replace("<uuid:", "<").replace("<path:", "<")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, path))
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_route_with_any_parameters_answers_without_a_500(importer, known, data):
+    method, rule = data.draw(st.sampled_from(every_route(importer.application)), label="route")
+    path = rule
+    for name in ("import_id", "token", "name", "username"):
+        value = data.draw(st.sampled_from([str(IMPORT_ID), ALICE.username])
+                          | any_text.map(lambda t: t if t not in ("", ".", "..") else "x"), label=name)
+        path = path.replace(f"<{name}>", quote(value, safe=""))
+    given_values = data.draw(st.dictionaries(st.sampled_from(PARAMETERS), any_text, max_size=4), label="values")
+
+    if method == "GET":
+        response = importer.get(path, query_string=given_values)
+    else:
+        response = importer.post(path, data={"csrf_token": importer.token, **given_values})
+
+    event(f"{method} {rule}: {response.status_code}")  # shown by --hypothesis-show-statistics
+    assert response.status_code < 500, (method, path, given_values, response.status_code, response.text[:300])
