@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, tuple_, update
 
@@ -61,6 +61,15 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
+# An import still `archiving` this long after its upload stopped there (its process ended): nothing of it was
+# published, so it is not "imported before", and its page says it stopped.
+ARCHIVING_GIVEN_UP = timedelta(minutes=10)
+
+
+def stopped_archiving(record) -> bool:
+    return record.status == "archiving" and record.uploaded_at < datetime.now(UTC) - ARCHIVING_GIVEN_UP
+
+
 def lock_content(conn: Connection, content_digest: str) -> None:
     """Until the transaction ends, other imports of the same content wait here: one proceeds, the next one
     then finds it and is asked whether to import again."""
@@ -102,6 +111,7 @@ def earlier(conn: Connection, sha256: str, marked: Marked) -> Earlier:
     same = list(conn.execute(select(Import).where((Import.sha256 == sha256)
                                                   | (Import.content_digest == marked.content_digest))
                              .order_by(Import.uploaded_at.desc())))
+    same = [record for record in same if not stopped_archiving(record)]
     _stage_ids(conn, marked)
     found = conn.execute(text("""
         SELECT t.import_id, i.file_name, i.uploaded_at, count(*) AS rows

@@ -48,7 +48,8 @@ def detail(import_id: uuid.UUID):
     record = _record(import_id)
     tables = {kind: _flag_table(import_id, kind) for kind in FLAG_KINDS}
     return render_template("imports/detail.html", record=record, tables=tables, columns=REQUIRED,
-                           status=store.status(_importer().engine, record))
+                           status=store.status(_importer().engine, record),
+                           stopped_archiving=store.stopped_archiving(record))
 
 
 def _flag_table(import_id: uuid.UUID, kind: str) -> store.FlagPage:

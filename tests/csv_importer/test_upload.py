@@ -122,6 +122,28 @@ def test_a_file_uploaded_again_many_times_while_asked_about_is_kept_once(importe
     assert list(spool.iterdir()) == [], "the file goes with the last question about it"
 
 
+def test_an_import_that_stopped_while_archiving_says_so_and_is_not_imported_before(importer, engine):
+    from decimal import Decimal
+
+    from csv_importer.marking import mark
+    from csv_importer.reading import read_layout
+
+    data = (SAMPLES / "regular_transactions.csv").read_bytes()
+    stopped = uuid.uuid4()
+    with engine.begin() as conn:  # its process ended between the record and the archive, 11 minutes ago
+        conn.execute(text("""
+            INSERT INTO imports (import_id, file_name, sha256, s3_key, size_bytes, rows_read, rows_unique,
+                                 rows_duplicate, rows_suspicious, rows_malformed, rows_published, status,
+                                 content_digest, uploaded_at)
+            VALUES (:id, 'regular_transactions.csv', repeat('0', 64), 'k', 1, 1000, 1000, 0, 0, 0, 0, 'archiving',
+                    :digest, now() - interval '11 minutes')"""),
+            {"id": stopped, "digest": mark(read_layout(data), Decimal(8000)).content_digest})
+
+    assert "stopped before its file was archived" in importer.get(f"/imports/{stopped}").text
+    again = importer.upload(data, "regular_transactions.csv")
+    assert "/imports/again/" not in again.headers["Location"], "nothing of it was published: not asked about"
+
+
 def test_when_archiving_fails_nothing_is_published_and_the_person_is_told(importer_settings, engine):
     from csv_importer import create_app
     from platform_ops.servers import free_port
