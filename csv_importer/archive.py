@@ -111,7 +111,7 @@ class Archive:
                     "(check S3_ENDPOINT_URL and the S3 keys)."
                 ) from e
 
-    def stream(self, key: str, chunk_bytes: int = 1 << 16) -> Iterator[bytes]:
+    def stream(self, key: str, chunk_bytes: int = 1 << 16) -> _Download:
         """The archived file `key`, a chunk at a time: a 200 MB file is sent without being held in memory.
         Raises ArchiveError at once when S3 cannot be reached; a failure later ends the stream."""
         self._take_slot("the archived file cannot be read now")
@@ -127,15 +127,25 @@ class Archive:
             self._free.release()
             raise ArchiveError(
                 f"The archived file could not be read from bucket {self.bucket!r} ({_what(e)}).") from e
-        return self._chunks(response, chunk_bytes)
+        return _Download(response, chunk_bytes, self._free.release)
 
-    def _chunks(self, response, chunk_bytes: int) -> Iterator[bytes]:
-        try:
-            yield from response.stream(chunk_bytes)
-        finally:
-            response.close()
-            response.release_conn()
-            self._free.release()
+
+class _Download:
+    """An archived file being sent: the server closes it when the download ends, however it ends (a generator
+    never started would never run its `finally`, and keep its connection and its slot for good)."""
+
+    def __init__(self, response, chunk_bytes: int, release):
+        self._response, self._chunk_bytes, self._release = response, chunk_bytes, release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._response.stream(self._chunk_bytes)
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            self._response.close()
+            self._response.release_conn()
+            release()
 
 
 def _what(error: Exception) -> str:

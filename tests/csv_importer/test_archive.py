@@ -45,3 +45,15 @@ def test_a_file_named_in_another_script_is_archived_shown_and_downloaded_by_that
     download = importer.get(location + "/file")
     assert download.data == data
     assert "filename*=UTF-8''%E6%94%AF%E4%BB%98.csv" in download.headers["Content-Disposition"]
+
+
+def test_a_download_given_up_before_its_first_byte_gives_its_storage_slot_back(importer):
+    data = (b"username_sender,username_receiver,amount,currency,transaction_date,status\n"
+            b"pthompson,rpeterson,12.50,USD,2025-07-07 01:42:05 UTC,pending\n")
+    location = importer.upload(data, "given-up.csv").headers["Location"]
+    slots = importer.application.extensions["importer"].archive.slots
+
+    for _ in range(slots + 1):  # more than the slots: each must have been given back
+        importer.get(location + "/file", buffered=False).close()
+
+    assert importer.get(location + "/file").data == data
