@@ -120,6 +120,19 @@ def test_the_delay_doubles_with_each_failure_per_pair_and_per_address_and_is_for
     assert throttle.wait_s("user0", "10.0.0.1") == 0, "counting afresh"
 
 
+def test_many_addresses_guessing_one_account_are_slowed_together_but_not_where_the_person_signed_in_before():
+    throttle = Throttle(free_per_pair=5, free_per_address=20, free_per_account=50, first_delay_s=1,
+                        clock=lambda: 0.0)
+    throttle.succeeded("victim", "10.0.0.1")  # the person's own address, where they signed in before
+    for n in range(50):  # fifty addresses, one guess each: no pair and no address is past its free failures
+        assert throttle.attempt("victim", f"203.0.113.{n}") == 0
+    throttle.failed("victim", "203.0.113.200")
+
+    assert throttle.wait_s("victim", "198.51.100.7") == 2, "one more address waits: 51 failures, 50 free"
+    assert throttle.wait_s("victim", "10.0.0.1") == 0, "the person signs in at once where they did before"
+    assert throttle.wait_s("someone-else", "198.51.100.7") == 0, "another account is not slowed down"
+
+
 @settings(max_examples=50)
 @given(st.lists(st.tuples(st.text(max_size=3000), st.text(max_size=50), st.booleans()), max_size=300))
 def test_the_throttle_keeps_a_bounded_number_of_fixed_size_keys_whatever_is_sent(attempts):
@@ -127,8 +140,8 @@ def test_the_throttle_keeps_a_bounded_number_of_fixed_size_keys_whatever_is_sent
     for account, address, failed in attempts:
         assert throttle.wait_s(account, address) >= 0
         (throttle.failed if failed else throttle.succeeded)(account, address)
-        assert len(throttle) <= 64
-        assert all(len(key) == 16 for key in throttle._failures)
+        assert len(throttle) <= 64 and len(throttle._known) <= 64
+        assert all(len(key) == 16 for key in [*throttle._failures, *throttle._known])
 
 
 def test_huge_usernames_sent_anonymously_do_not_grow_the_apps_memory(app):
