@@ -105,9 +105,16 @@ def _protective_headers(response):
 
 
 # The database's time limits for a request: to connect, and for any one statement (a held lock, an overloaded
-# server). The longest statement of a 200 MB import (its flagged rows' COPY) takes a few seconds.
+# server). The longest statement of a 200 MB import (its flagged rows' COPY) takes a few seconds. A server gone
+# from the network is found by TCP keepalives within 25 s (10 s idle, then 3 probes 5 s apart).
 DATABASE_CONNECT_SECONDS = 5
 DATABASE_STATEMENT_SECONDS = 120
+DATABASE_CONNECTION = {"connect_timeout": DATABASE_CONNECT_SECONDS,
+                       # A transaction left waiting (a fault of ours: no call to another server is made inside one)
+                       # is ended after a minute, its locks with it.
+                       "options": f"-c statement_timeout={DATABASE_STATEMENT_SECONDS * 1000} "
+                                  "-c idle_in_transaction_session_timeout=60000",
+                       "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 
 
 def init_app(app: Flask, settings: ImporterSettings) -> None:
@@ -121,8 +128,7 @@ def init_app(app: Flask, settings: ImporterSettings) -> None:
         # A connection per serving thread, plus two for the rare request that holds a second one (an import's
         # advisory lock beside its queries).
         engine=make_engine(settings.database_url, pool_size=settings.importer_threads, max_overflow=2,
-                           connect_args={"connect_timeout": DATABASE_CONNECT_SECONDS,
-                                         "options": f"-c statement_timeout={DATABASE_STATEMENT_SECONDS * 1000}"}),
+                           connect_args=DATABASE_CONNECTION),
         # At most 16 MB waiting for the broker: a huge file is sent with back-pressure, not held whole (64 MB put
         # a 20 MB file over its memory bound, with no gain in speed).
         producer_config=producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,

@@ -117,3 +117,37 @@ def test_a_file_over_the_limit_is_refused_in_the_page_with_the_apps_message(impo
         assert page.locator("#error").inner_text().startswith("The file is larger than 1 MB, the most the importer")
     finally:
         server.shutdown()
+
+
+def test_when_the_answer_is_lost_after_the_upload_the_page_says_it_cannot_tell_and_where_to_look(
+    importer_settings, browser
+):
+    from csv_importer import create_app
+
+    app = create_app(importer_settings)
+
+    def proxy_that_stopped_waiting(environ, start_response):
+        """The app imports the file; the proxy in front of it answers 504 instead of the app's answer."""
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/imports":
+            b"".join(app(environ, lambda *_: None))
+            start_response("504 Gateway Timeout", [("Content-Type", "text/plain")])
+            return [b"Gateway Timeout"]
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", free_port(), proxy_that_stopped_waiting, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        page = signed_in_page(browser, base, app)
+        page.goto(base + "/")
+        page.set_input_files("#file", str(ROOT / "csvs" / "regular_transactions.csv"))
+        page.click("#submit")
+
+        page.wait_for_selector("#error:not([hidden])", timeout=30_000)
+        said = page.locator("#error").inner_text()
+        assert "cannot tell whether the file was imported" in said and "Look in Imports" in said
+        assert "nothing was imported" not in said
+        page.click("text=Imports")
+        assert "regular_transactions.csv" in page.locator("table").inner_text(), "it was imported, as the page allowed"
+    finally:
+        server.shutdown()
