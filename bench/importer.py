@@ -208,3 +208,7 @@ def serve() -> None:
 
     settings = load(ImporterSettings)
     serving.server(create_app(settings), "127.0.0.1", settings.importer_port, threads=4).run()
+
+
+if __name__ == "__main__":
+    serve() if "--serve" in sys.argv else main()
