@@ -8,7 +8,10 @@ this process, which sees each message's Kafka timestamp and the moment its batch
 Starts a Tansu broker on a free port, and uses fresh databases on the PostgreSQL of BENCH_DATABASE_URL
 (default postgresql://postgres@127.0.0.1:5432/postgres), migrated and seeded.
 Last, the refresh of the dashboards' totals after 1,000 new payments on a day of `--today` payments.
+First, the CPU each stage costs per event (Kafka fetch, decode and validate, resolve, encode for COPY, PostgreSQL's
+upsert, commit), one stage at a time over the same events; with the throughput, how busy each core was.
 Run: .venv/bin/python bench/ingestion.py [--events 200000] [--rate 1000] [--seconds 20] [--today 500000]
+     [--stages-only]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ingestion_service.sink import copy_into
 from payments_core.db.connect import make_engine
 from payments_core.db.seed import seed_users
 from payments_core.kafka import ensure_topics
+from payments_core.process import collect_garbage_for_a_stream
 from platform_ops.servers import free_port, start_tansu
 from platform_ops.setup import migrate_and_seed
 
@@ -208,11 +212,122 @@ def throughput(bootstrap: str, databases: Database, topic_kind: str, n: int, ins
     ensure_topics(bootstrap, [settings.payments_topic, settings.imports_topic, settings.dlq_topic], 6)
     messages = payment_events(n, rng) if topic_kind == "payments" else import_events(n, rng)
     produce(bootstrap, topic, messages)
-    ingest_rate = ingest_processes(settings, n, instances)
+    ingest_rate = core_use(lambda: ingest_processes(settings, n, instances))
     copied = copy_rate(databases.fresh(), rows_of(url))
     print(f"{topic_kind:<9} {n:>9,} events  {instances} instance{'s' if instances > 1 else ' '}  "
           f"ingestion {ingest_rate:>8,.0f} events/s   plain COPY {copied:>8,.0f} rows/s   "
           f"ingestion/COPY {ingest_rate / copied:.2f}")
+
+
+def backend_cpu_s(connection) -> float:
+    """CPU seconds the PostgreSQL backend of `connection` has used (utime + stime of its process; the server is
+    on this machine)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: int = 5000) -> None:
+    """The CPU each stage of ingestion costs per event, run one stage at a time over the same n events, in batches
+    of `batch` as the service writes them: where the time goes, for the next person who makes it faster."""
+    import psycopg2
+    import psycopg2.extras
+    from confluent_kafka import Consumer
+
+    from ingestion_service.parse import Parser
+    from ingestion_service.records import Source
+    from ingestion_service.resolve import Resolver
+    from ingestion_service.sink import COPY_INTO_STAGING, STAGING, UPSERT_FROM_STAGING
+    from payments_core.settings import SuspiciousThreshold
+
+    settings = settings_for(bootstrap, databases.fresh())
+    topic = settings.payments_topic if topic_kind == "payments" else settings.imports_topic
+    ensure_topics(bootstrap, [topic], 6)
+    rng = random.Random(11)
+    produce(bootstrap, topic, payment_events(n, rng) if topic_kind == "payments" else import_events(n, rng))
+    cost: dict[str, float] = {}
+
+    def timed(stage: str, clock=time.process_time):
+        started = clock()
+        return lambda: cost.__setitem__(stage, cost.get(stage, 0.0) + clock() - started)
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"stages-{uuid.uuid4().hex[:6]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "session.timeout.ms": 2000, "fetch.max.bytes": 52_428_800})
+    consumer.subscribe([topic])
+    messages, done = [], None
+    deadline = time.monotonic() + 120
+    while len(messages) < n and time.monotonic() < deadline:
+        if done is None and consumer.assignment():  # joined: the group join is not counted, the fetching is
+            done = timed("Kafka fetch")
+        messages += [m for m in consumer.consume(10_000, 0.5) if not m.error()]
+    done()
+    parser = Parser(settings)
+    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = psycopg2.connect(dsn)
+    psycopg2.extras.register_uuid(conn_or_curs=connection)
+    with connection.cursor() as cursor:
+        cursor.execute(STAGING)
+    connection.commit()
+    resolver = Resolver(SuspiciousThreshold(_env_file=None).suspicious_amount_threshold)
+    backend = 0.0
+    # A batch at a time, as the service holds them: what is alive at once (and what the garbage collector walks)
+    # is one batch, not every event.
+    for start in range(0, len(messages), batch):
+        sources_done = timed("message to Source")
+        sources = [Source.of(m) for m in messages[start:start + batch]]
+        sources_done()
+        parse_done = timed("decode and validate")
+        parsed = [parser.parse(source) for source in sources]
+        parse_done()
+        with connection.cursor() as cursor:
+            resolve_done = timed("resolve (users, currencies)")
+            rows, _, _ = resolver.resolve(parsed, cursor)
+            resolve_done()
+            encode_done = timed("encode for COPY")
+            data = "".join(row.copy_line() for row, _ in rows)
+            encode_done()
+            before = backend_cpu_s(connection)
+            upsert_done, upsert_python = timed("PostgreSQL upsert (wall)", time.perf_counter), timed("upsert (client)")
+            cursor.copy_expert(COPY_INTO_STAGING, io.StringIO(data), size=len(data) + 1)
+            cursor.execute(UPSERT_FROM_STAGING)
+            applied = {transaction_id.int for (transaction_id,) in cursor.fetchall()}
+            upsert_done(), upsert_python()
+        commit_done = timed("commit (wall)", time.perf_counter)
+        connection.commit()
+        commit_done()
+        backend += backend_cpu_s(connection) - before
+        assert len(applied) == len(rows), "fresh ids: every row inserted"
+    cost["PostgreSQL upsert (server CPU)"] = backend
+    connection.close()
+    consumer.close()
+    python = sum(v for k, v in cost.items() if "wall" not in k and "server" not in k)
+    print(f"{topic_kind}: per event, {len(messages):,} events in batches of {batch:,}")
+    for stage, seconds in cost.items():
+        print(f"  {stage:<32} {seconds / len(messages) * 1e6:7.1f} µs")
+    print(f"  {'Python in all (one core)':<32} {python / len(messages) * 1e6:7.1f} µs = "
+          f"{len(messages) / python:,.0f} events/s at most, against PostgreSQL's "
+          f"{len(messages) / backend:,.0f} rows/s of upsert CPU")
+
+
+def core_use(run) -> float:
+    """Run `run()`; returns what it returned, after printing how busy each core was meanwhile (from /proc/stat)."""
+    def busy() -> list[tuple[int, int]]:
+        found = []
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("cpu") and line[3:4].isdigit():
+                ticks = list(map(int, line.split()[1:]))
+                found.append((sum(ticks) - ticks[3] - ticks[4], sum(ticks)))  # all but idle and iowait
+        return found
+
+    before = busy()
+    result = run()
+    after = busy()
+    shares = [(b1 - b0) / max(1, t1 - t0) for (b0, t0), (b1, t1) in zip(before, after, strict=True)]
+    print("      cores busy meanwhile: " + ", ".join(f"{share:.0%}" for share in shares))
+    return result
 
 
 def latency(bootstrap: str, databases: Database, rate: int, seconds: int) -> None:
@@ -291,12 +406,18 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--today", type=int, default=500_000, help="payments already dated today, for the refresh")
+    parser.add_argument("--stages-only", action="store_true", help="only the CPU of each stage, per event")
     args = parser.parse_args()
     server = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    collect_garbage_for_a_stream()  # as `payments ingest` does: the stages and the latency run in this process
     broker = start_tansu("127.0.0.1", free_port(), Path(tempfile.mkdtemp()) / "logs")
     databases = Database(server)
     try:
         print(f"2 cores; Tansu broker, PostgreSQL at {make_url(server).host or 'socket'}; topics of 6 partitions")
+        for kind in ("payments", "imports"):
+            stages(broker.address, databases, kind, min(args.events, 100_000))
+        if args.stages_only:
+            return
         for kind in ("payments", "imports"):
             for instances in (1, 2):
                 throughput(broker.address, databases, kind, args.events, instances)

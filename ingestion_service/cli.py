@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from payments_core.process import configure_logging, stop_on_signals
+from payments_core.process import collect_garbage_for_a_stream, configure_logging, stop_on_signals
 from payments_core.settings import load
 
 from .metrics import serve
@@ -21,6 +21,7 @@ def command() -> None:
     configure_logging()
     stop = stop_on_signals()
     service = IngestionService(settings)
+    collect_garbage_for_a_stream()
     server = serve(service.metrics, settings.ingestion_http_port) if settings.ingestion_http_port else None
     try:
         service.run(stop)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
 
-__all__ = ["configure_logging", "stop_on_signals"]
+__all__ = ["collect_garbage_for_a_stream", "configure_logging", "stop_on_signals"]
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
@@ -24,3 +25,14 @@ def stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     return stop
+
+
+def collect_garbage_for_a_stream() -> None:
+    """For a process that makes a dozen objects per message, each living one batch: what exists once it has
+    started (modules, models, clients) is set aside from the cycle collector for good, and the collector runs after
+    50,000 new objects rather than 700. With Python's defaults, its passes over every live object cost the ingestion
+    service 15 to 35% of its events per second (bench/ingestion.py, alternating runs). Reference counting frees
+    the service's objects as soon as a batch is done; the rare cycle (an exception and its traceback) is still
+    collected, later."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
