@@ -10,7 +10,7 @@ CROSS JOIN LATERAL (SELECT coalesce(sum(g.rows_saved), 0) AS decided
                     FROM import_progress g WHERE g.import_id = i.import_id) p
 CROSS JOIN LATERAL (SELECT count(DISTINCT e.import_line) AS older
                     FROM superseded_events e WHERE e.import_id = i.import_id) s
-WHERE 1 = 1
+WHERE NOT EXISTS (SELECT 1 FROM imports a WHERE a.import_id = i.import_id AND a.status = 'archiving')  -- nothing published yet
   [[AND (i.uploaded_at AT TIME ZONE 'UTC')::date >= {{date_from}}]]
   [[AND (i.uploaded_at AT TIME ZONE 'UTC')::date <= {{date_to}}]]
 ORDER BY i.uploaded_at DESC

@@ -146,6 +146,12 @@ def test_an_import_whose_row_a_later_import_wrote_again_stays_complete(known):
         conn.execute(text("INSERT INTO import_progress (import_id, topic, partition, last_offset, rows_saved) "
                           "VALUES (:id, 'import-payments-events', 1, 0, 1)"), {"id": AGAIN})
 
+        # And one still archiving its file (or stopped there): nothing of it is published, nothing to show.
+        conn.execute(text("INSERT INTO imports (import_id, file_name, sha256, s3_key, size_bytes, rows_read, "
+                          "rows_unique, rows_duplicate, rows_suspicious, rows_malformed, rows_published, status) "
+                          "VALUES (gen_random_uuid(), 'archiving.csv', :sha, 'k3', 10, 1, 1, 0, 0, 0, 0, 'archiving')"),
+                     {"sha": "2" * 64})
+
     found = {row[1]: row[3:] for row in ask(known, "recent_imports")}
 
     assert found == {"july.csv": (1, 1, "complete"), "july again.csv": (1, 0, "complete")}
