@@ -233,7 +233,6 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
     """The CPU each stage of ingestion costs per event, run one stage at a time over the same n events, in batches
     of `batch` as the service writes them: where the time goes, for the next person who makes it faster."""
     import psycopg2
-    import psycopg2.extras
     from confluent_kafka import Consumer
 
     from ingestion_service.parse import Parser
@@ -267,7 +266,6 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
     parser = Parser(settings)
     dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     connection = psycopg2.connect(dsn)
-    psycopg2.extras.register_uuid(conn_or_curs=connection)
     with connection.cursor() as cursor:
         cursor.execute(STAGING)
     connection.commit()
@@ -280,11 +278,11 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
         sources = [Source.of(m) for m in messages[start:start + batch]]
         sources_done()
         parse_done = timed("decode and validate")
-        parsed = [parser.parse(source) for source in sources]
+        events = [parser.parse(source) for source in sources]
         parse_done()
         with connection.cursor() as cursor:
             resolve_done = timed("resolve (users, currencies)")
-            rows, _, _ = resolver.resolve(parsed, cursor)
+            rows, _, _ = resolver.resolve(events, cursor)
             resolve_done()
             encode_done = timed("encode for COPY")
             data = "".join(row.copy_line() for row, _ in rows)
@@ -293,7 +291,7 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
             upsert_done, upsert_python = timed("PostgreSQL upsert (wall)", time.perf_counter), timed("upsert (client)")
             cursor.copy_expert(COPY_INTO_STAGING, io.StringIO(data), size=len(data) + 1)
             cursor.execute(UPSERT_FROM_STAGING)
-            applied = {transaction_id.int for (transaction_id,) in cursor.fetchall()}
+            applied = {transaction_id for (transaction_id,) in cursor.fetchall()}
             upsert_done(), upsert_python()
         commit_done = timed("commit (wall)", time.perf_counter)
         connection.commit()

@@ -1,22 +1,22 @@
 """Users and currencies, cached in memory. What a batch refers to and the cache lacks is fetched in one query per
-kind, so a batch costs at most two look-up queries and a steady stream costs none."""
+kind, so a batch costs at most two look-up queries and a steady stream costs none. Ids are their canonical text,
+as psycopg2 gives a uuid column when no adapter is registered."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from uuid import UUID
 
 __all__ = ["Lookups"]
 
 
 class Lookups:
     def __init__(self) -> None:
-        self.user_ids: set[UUID] = set()
-        self.user_by_name: dict[str, UUID] = {}
+        self.user_ids: set[str] = set()
+        self.user_by_name: dict[str, str] = {}
         self.currency_by_alpha: dict[str, int] = {}
         self.currency_codes: set[int] = set()
 
-    def fetch_missing(self, cursor, usernames: Iterable[str] = (), user_ids: Iterable[UUID] = (),
+    def fetch_missing(self, cursor, usernames: Iterable[str] = (), user_ids: Iterable[str] = (),
                       currency_alphas: Iterable[str] = (), currency_codes: Iterable[int] = ()) -> None:
         """Load whatever of these the cache lacks (a user or currency added since the last batch is found)."""
         names = {n for n in usernames if n not in self.user_by_name}
@@ -24,10 +24,10 @@ class Lookups:
         if names or ids:
             cursor.execute(
                 "SELECT user_id, username FROM users WHERE username = ANY(%s) OR user_id = ANY(%s::uuid[])",
-                (list(names), [str(i) for i in ids]),
+                (list(names), list(ids)),
             )
             for user_id, username in cursor.fetchall():
-                user_id = UUID(str(user_id))
+                user_id = str(user_id)  # the text, whether or not the connection makes UUID objects
                 self.user_ids.add(user_id)
                 self.user_by_name[username] = user_id
         alphas = {a for a in currency_alphas if a not in self.currency_by_alpha}

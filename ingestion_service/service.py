@@ -30,12 +30,13 @@ from payments_core.kafka import CLIENT_LOG, producer_config
 
 from .dead_letter import BrokerUnavailable, DeadLetters
 from .metrics import Metrics
-from .parse import Parsed, Parser
-from .records import Refusal, Source
+from .parse import Parser
+from .records import Event, Refusal, Source
 from .resolve import Resolver
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
-from .state import Event, State, next_state
+from .state import Event as LoopEvent
+from .state import State, next_state
 from .topics import TopicCheck
 from .totals import TotalsRefresher
 from .watchdog import Watchdog, exit_process
@@ -63,7 +64,7 @@ class Batch:
     """Messages read together, and how far their journey has gone (each stage is done once)."""
 
     sources: list[Source]
-    parsed: list[Parsed]
+    events: list[Event]
     refusals: list[Refusal]
     read_at: float = field(default_factory=time.monotonic)
     written: int | None = None  # rows upserted, once the database transaction has committed
@@ -159,7 +160,7 @@ class IngestionService:
         try:
             while not stop.is_set():
                 self._step(backoff, stop)
-            self._move(Event.STOP)
+            self._move(LoopEvent.STOP)
             self._flush_held("stopping")
         finally:
             self.metrics.started = False
@@ -196,7 +197,7 @@ class IngestionService:
         self.metrics.loop_ran()
         self._rejoin_if_forgotten()
         if self.state.paused and not self.held:
-            self._move(Event.NOTHING_HELD)  # the batches it waited for went with their partitions
+            self._move(LoopEvent.NOTHING_HELD)  # the batches it waited for went with their partitions
         if self.held and self.held[0].future is None:
             self.held[0].future = self.writer.submit(self._write, self.held[0])
         if len(self.held) < MAX_HELD and not self.state.paused:
@@ -213,7 +214,7 @@ class IngestionService:
                 self._finish(oldest)
                 backoff.reset()
             except TransientError as e:
-                self._move(Event.DATABASE_FAILED if isinstance(e, DatabaseUnavailable) else Event.BROKER_FAILED,
+                self._move(LoopEvent.DATABASE_FAILED if isinstance(e, DatabaseUnavailable) else LoopEvent.BROKER_FAILED,
                            str(e))
                 self._wait(backoff.next(), stop)
 
@@ -227,16 +228,16 @@ class IngestionService:
             sources.append(Source.of(message))
         if not sources:
             return None
-        parsed, refusals = [], []
+        events, refusals = [], []
         for source in sources:
             outcome = self.parser.parse(source)
-            (parsed if isinstance(outcome, Parsed) else refusals).append(outcome)
-        return Batch(sources, parsed, refusals)
+            (events if isinstance(outcome, Event) else refusals).append(outcome)
+        return Batch(sources, events, refusals)
 
     def _write(self, batch: Batch) -> None:
         """On the writer thread: the database transaction, then the dead letters; each stage once."""
         if batch.written is None:
-            outcome = self._write_isolating(batch.parsed, batch.refusals)
+            outcome = self._write_isolating(batch.events, batch.refusals)
             batch.written, batch.refusals = len(outcome.written), outcome.refusals
             batch.collapsed = sum(outcome.collapsed.values())
             self._count(batch, outcome)
@@ -244,7 +245,7 @@ class IngestionService:
             self.dead_letters.publish(batch.refusals)
             batch.published = True
 
-    def _write_isolating(self, parsed: list[Parsed], refusals: list[Refusal]) -> Outcome:
+    def _write_isolating(self, events: list[Event], refusals: list[Refusal]) -> Outcome:
         """Write the messages in one transaction; if that fails for a reason that is not the database's own,
         write each half in its own, down to the one message to blame, which is refused as `internal`.
 
@@ -252,11 +253,11 @@ class IngestionService:
         transactions. A TransientError (the database or the broker is down) propagates: the whole batch is retried.
         """
         try:
-            return self.sink.write(parsed, refusals)
+            return self.sink.write(events, refusals)
         except TransientError:
             raise
         except Exception as error:  # noqa: BLE001 — contained to the message(s) that caused it
-            items: list[Parsed | Refusal] = [*parsed, *refusals]
+            items: list[Event | Refusal] = [*events, *refusals]
             if len(items) > 1:
                 log.warning("writing %d messages failed (%s: %s); writing them in halves to find the cause",
                             len(items), type(error).__name__, error)
@@ -264,17 +265,16 @@ class IngestionService:
                 return self._write_part(items[:half]).add(self._write_part(items[half:]))
             return self._set_aside(items[0], error)
 
-    def _write_part(self, items: list[Parsed | Refusal]) -> Outcome:
-        return self._write_isolating([i for i in items if isinstance(i, Parsed)],
+    def _write_part(self, items: list[Event | Refusal]) -> Outcome:
+        return self._write_isolating([i for i in items if isinstance(i, Event)],
                                      [i for i in items if isinstance(i, Refusal)])
 
-    def _set_aside(self, item: Parsed | Refusal, error: Exception) -> Outcome:
+    def _set_aside(self, item: Event | Refusal, error: Exception) -> Outcome:
         source = item.source
         log.error("topic=%s partition=%s offset=%s failed alone (%s: %s); refused as internal",
                   source.topic, source.partition, source.offset, type(error).__name__, error)
-        ids = ({"transaction_id": item.transaction_id, "import_id": item.import_id, "import_line": item.import_line}
-               if isinstance(item, Refusal) else _ids(item))
-        refusal = Refusal.internal(source, error, **ids)
+        refusal = Refusal.internal(source, error, transaction_id=item.transaction_id, import_id=item.import_id,
+                                   import_line=item.import_line)
         try:
             return self.sink.write([], [refusal])
         except TransientError:
@@ -296,7 +296,7 @@ class IngestionService:
         self.held.popleft()
         self.metrics.progressed()
         self._count_held()
-        self._move(Event.COMMITTED)
+        self._move(LoopEvent.COMMITTED)
         committed_at = datetime.now(UTC)
         self._observe(batch, committed_at)
         if self.on_committed is not None:
@@ -339,7 +339,7 @@ class IngestionService:
 
     # --- faults ------------------------------------------------------------------------------------------------
 
-    def _move(self, event: Event, why: str = "") -> None:
+    def _move(self, event: LoopEvent, why: str = "") -> None:
         """Apply `event` to the loop's state: log a change once, and pause or resume the partitions with it."""
         old, new = self.state, next_state(self.state, event)
         if new is old:
@@ -415,7 +415,7 @@ class IngestionService:
         """Take the partitions, paused if the loop is (an incremental assignment), else explicitly consuming: a
         partition paused before a rebalance must not stay paused after it."""
         consumer.assign(partitions)
-        self._move(Event.ASSIGNED)
+        self._move(LoopEvent.ASSIGNED)
         if partitions:
             (consumer.pause if self.state.paused else consumer.resume)(partitions)
             self.rejoin_after = self.first_rejoin_after
@@ -429,14 +429,14 @@ class IngestionService:
             self._drop_held()
         else:
             self._flush_held("revoked")
-        self._move(Event.REVOKED)
+        self._move(LoopEvent.REVOKED)
         self.metrics.set_partitions(0)
         log.info("revoked partitions=%s", _names(partitions))
 
     def _lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Lost, not revoked: another instance may already own them, so nothing may be committed for them.
         self._drop_held()
-        self._move(Event.LOST)
+        self._move(LoopEvent.LOST)
         self.metrics.set_partitions(0)
         log.warning("lost partitions=%s; what was held is read again by their next owner", _names(partitions))
 
@@ -478,12 +478,6 @@ def _unread(partition: dict) -> int:
     if position >= 0 and end >= 0:
         return max(0, end - position)
     return max(0, partition.get("consumer_lag", -1))
-
-
-def _ids(parsed: Parsed) -> dict:
-    event = parsed.event
-    return {"transaction_id": event.transaction_id, "import_id": getattr(event, "import_id", None),
-            "import_line": getattr(event, "line_number", None)}
 
 
 def _names(partitions: list[TopicPartition]) -> str:

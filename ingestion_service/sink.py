@@ -19,15 +19,14 @@ from datetime import datetime
 import psycopg2
 from psycopg2 import errors as pg_errors
 from psycopg2 import sql
-from psycopg2.extras import execute_values, register_uuid
+from psycopg2.extras import execute_values
 from sqlalchemy.engine import make_url
 
 from payments_core.contract import Reason
 from payments_core.errors import DatabaseUnavailable
 
 from .lifecycle import APPLY, CONFLICT, CONTENT, EQUAL, OLDER, differing, verdict
-from .parse import Parsed
-from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
+from .records import TRANSACTION_COLUMNS, Event, Refusal, Row, Source
 from .resolve import Resolver
 
 __all__ = ["Outcome", "PostgresSink"]
@@ -76,7 +75,7 @@ ON CONFLICT ON CONSTRAINT uq_rejected_events_message DO NOTHING
 REFUSAL_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s)"
 
 STORED_VERSIONS = sql.SQL("SELECT transaction_id, status, transaction_date, {content} FROM transactions "
-                          "WHERE transaction_id = ANY(%s)").format(
+                          "WHERE transaction_id = ANY(%s::uuid[])").format(
     content=sql.SQL(", ").join(map(sql.Identifier, CONTENT)))
 
 RECORD_SUPERSEDED = """
@@ -173,7 +172,6 @@ class PostgresSink:
             except psycopg2.OperationalError as e:
                 raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
             try:
-                register_uuid(conn_or_curs=self._connection)
                 with self._connection.cursor() as cursor:
                     cursor.execute(STAGING)  # reads `transactions`: waits while a lock is held on it
                 self._connection.commit()
@@ -183,7 +181,7 @@ class PostgresSink:
                 raise DatabaseUnavailable(f"PostgreSQL could not prepare the session: {_first_line(e)}") from e
         return self._connection
 
-    def write(self, parsed: list[Parsed], refusals: list[Refusal]) -> Outcome:
+    def write(self, events: list[Event], refusals: list[Refusal]) -> Outcome:
         """Resolve, upsert and record one batch in one transaction.
 
         Returns the rows written, with the message each came from, every refusal (the contract's, the
@@ -200,7 +198,7 @@ class PostgresSink:
         try:
             with connection.cursor() as cursor:
                 self._step("looking up users and currencies")
-                rows, unresolved, overruled = self.resolver.resolve(parsed, cursor)
+                rows, unresolved, overruled = self.resolver.resolve(events, cursor)
                 latest, superseded = _settle_per_transaction(rows)
                 collapsed = _collapsed(rows, latest, superseded)
                 self._step("upserting into transactions")
@@ -261,10 +259,10 @@ class PostgresSink:
 def _settle_per_transaction(rows: list[Written]) -> tuple[list[Written], list[Superseded]]:
     """The version of each transaction the batch keeps, by the lifecycle's rule rather than by arrival, and the
     versions that lost as older or conflicting (an equal one, or one a later version replaced, is collapsed)."""
-    kept: dict[int, Written] = {}
+    kept: dict[str, Written] = {}
     superseded = []
     for row, source in rows:
-        key = row.transaction_id.int  # the int hashes in C; a UUID hashes in Python
+        key = row.transaction_id
         held = kept.get(key)
         if held is None:
             kept[key] = (row, source)
@@ -293,16 +291,16 @@ def _collapsed(rows: list[Written], latest: list[Written], superseded: list[Supe
     return +by_topic
 
 
-def _not_applied(cursor, written: list[Written], applied: set[int]) -> list[Superseded]:
+def _not_applied(cursor, written: list[Written], applied: set[str]) -> list[Superseded]:
     """The versions the upsert's rule left out, against what is stored; the stored version itself (a redelivery)
     is no news, but a version of the same status and time with other content is a conflict."""
-    left = {row.transaction_id.int: (row, source) for row, source in written if row.transaction_id.int not in applied}
+    left = {row.transaction_id: (row, source) for row, source in written if row.transaction_id not in applied}
     if not left:
         return []
     cursor.execute(STORED_VERSIONS, ([row.transaction_id for row, _ in left.values()],))
     superseded = []
     for transaction_id, status, stored_date, *content in cursor.fetchall():
-        row, source = left[transaction_id.int]
+        row, source = left[transaction_id]
         decided = verdict(status, stored_date, row.status, row.transaction_date)
         if decided in (OLDER, CONFLICT):
             superseded.append(Superseded(row, source, decided, status, stored_date))
@@ -329,8 +327,8 @@ def _record_overruled(cursor, overruled: list[Written]) -> None:
     execute_values(cursor, RECORD_OVERRULED, values)
 
 
-def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[int]:
-    """Upsert the rows; returns the ids (as ints) of those inserted or updated."""
+def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[str]:
+    """Upsert the rows; returns the ids of those inserted or updated."""
     if not rows:
         return set()
     data = "".join(row.copy_line() for row, _ in rows)
@@ -338,10 +336,10 @@ def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[int]:
     # back from the thread parsing the next batch, which made COPY wait more than it worked.
     cursor.copy_expert(COPY_INTO_STAGING, io.StringIO(data), size=len(data) + 1)
     cursor.execute(UPSERT_FROM_STAGING)
-    return {transaction_id.int for (transaction_id,) in cursor.fetchall()}
+    return {transaction_id for (transaction_id,) in cursor.fetchall()}
 
 
-def _upsert_one_by_one(cursor, rows: list[Written]) -> tuple[list[Written], set[int], list[Refusal]]:
+def _upsert_one_by_one(cursor, rows: list[Written]) -> tuple[list[Written], set[str], list[Refusal]]:
     """Each row in a savepoint of its own: the row the database refuses is refused alone."""
     written, applied, refused = [], set(), []
     for row, source in rows:
@@ -349,7 +347,7 @@ def _upsert_one_by_one(cursor, rows: list[Written]) -> tuple[list[Written], set[
         try:
             cursor.execute(UPSERT_ONE, tuple(getattr(row, name) for name in TRANSACTION_COLUMNS))
             if cursor.fetchone() is not None:
-                applied.add(row.transaction_id.int)
+                applied.add(row.transaction_id)
             cursor.execute("RELEASE SAVEPOINT one_row")
             written.append((row, source))
         except ROW_ERRORS as e:
@@ -370,10 +368,10 @@ def _record_progress(cursor, rows: list[Written], written: list[Written]) -> Non
     an import's messages are all sent within seconds, so only an import published across such a restart could be
     under-counted.)
     """
-    saved_ids = {row.transaction_id.int for row, _ in written}
+    saved_ids = {row.transaction_id for row, _ in written}
     offsets: dict[tuple, list[int]] = defaultdict(list)
     for row, source in rows:
-        if row.import_id is not None and row.transaction_id.int in saved_ids:
+        if row.import_id is not None and row.transaction_id in saved_ids:
             offsets[(row.import_id, source.topic, source.partition)].append(source.offset)
     if not offsets:
         return
