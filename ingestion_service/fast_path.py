@@ -3,8 +3,9 @@
 The generator and the importer send plain ASCII JSON, each field once, each value in its canonical form. For such a
 message this module builds the Event itself: msgspec reads the JSON in C into text, and each value is checked
 against the canonical part of the contract's own patterns (the case of an id, a status or a currency forgiven as
-the contract forgives it), or given to the contract's own function (the time). Anything else (a space around a
-value, an escape, a field missing or given twice, a value of another type) gets None, and the contract decides:
+the contract forgives it, and the spaces around free text), or given to the contract's own function (the time).
+Anything else (a space around an id, an amount or a code, an escape, a field missing or given twice, a value of
+another type) gets None, and the contract decides:
 the same event, or the refusal with its reasons. The fast path never refuses.
 tests/ingestion_service/test_fast_path.py shows on generated messages that the two agree.
 
@@ -30,7 +31,7 @@ __all__ = ["import_row", "payment"]
 # An id as the producers write it: hex, hyphenated, and not the nil UUID.
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _NIL = "00000000-0000-0000-0000-000000000000"
-# The canonical part of fields.AMOUNT_PATTERN: no spaces, no zeros after the cents.
+# The canonical part of fields.AMOUNT_PATTERN: no spaces, at most two decimals (the contract takes more zeros).
 _AMOUNT = re.compile(rb"[1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?)")
 _CURRENCY_NUMERIC = re.compile(rb"[1-9][0-9]{0,2}")
 _CURRENCY_ALPHA = re.compile(r"[A-Za-z]{3}")
