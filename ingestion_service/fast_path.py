@@ -16,6 +16,7 @@ are what this leaves out (bench/ingestion.py prints the stage).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import msgspec
@@ -78,11 +79,7 @@ _IMPORT_ROW_QUOTES = 2 * (11 + 8)
 def payment(source: Source) -> Event | None:
     """The event the contract would give for a payments-events message, or None when it cannot tell."""
     raw = source.value
-    if not _plain(raw):
-        return None
-    try:
-        m = _PAYMENT.decode(raw)
-    except msgspec.DecodeError:
+    if (m := _decoded(_PAYMENT, raw)) is None:
         return None
     amount, quoted = _amount(bytes(m.amount))
     transaction_id, sender, receiver = _id(m.transaction_id), _id(m.sender_id), _id(m.receiver_id)
@@ -98,11 +95,7 @@ def payment(source: Source) -> Event | None:
 def import_row(source: Source) -> Event | None:
     """The event the contract would give for an import-payments-events message, or None when it cannot tell."""
     raw = source.value
-    if not _plain(raw):
-        return None
-    try:
-        m = _IMPORT_ROW.decode(raw)
-    except msgspec.DecodeError:
+    if (m := _decoded(_IMPORT_ROW, raw)) is None:
         return None
     amount, quoted = _amount(bytes(m.amount))
     sender, receiver = _text(_USERNAME, m.username_sender), _text(_USERNAME, m.username_receiver)
@@ -119,9 +112,15 @@ def import_row(source: Source) -> Event | None:
                  int(line), said)
 
 
-def _plain(raw: bytes) -> bool:
-    # ASCII without a backslash or DEL: no escape, no character the contract would have to search for, no BOM.
-    return (0 < len(raw) <= MAX_MESSAGE_BYTES and raw.isascii() and b"\\" not in raw and b"\x7f" not in raw)
+def _decoded(decoder: msgspec.json.Decoder, raw: bytes):
+    """The message's fields as text, if it is plain: ASCII without a backslash or DEL (no escape, no character the
+    contract would have to search for, no BOM), within the contract's size, JSON with exactly the struct's keys."""
+    if not (0 < len(raw) <= MAX_MESSAGE_BYTES and raw.isascii() and b"\\" not in raw and b"\x7f" not in raw):
+        return None
+    try:
+        return decoder.decode(raw)
+    except msgspec.DecodeError:
+        return None
 
 
 def _id(text: str) -> str | None:
@@ -143,7 +142,7 @@ def _text(pattern: re.Pattern, text: str) -> str | None:
     return text.strip(" ") if pattern.match(text) else None
 
 
-def _moment(text: str):
+def _moment(text: str) -> datetime | None:
     try:
         return parse_timestamp(text)  # the contract's own function: the same time, the same range, or None
     except PydanticCustomError:

@@ -106,6 +106,10 @@ ON CONFLICT (import_id, topic, partition) DO UPDATE SET
 
 Written = tuple[Row, Source]
 
+# uuid columns read back as the text rows hold ids in, on this connection whatever adapter is registered globally:
+# ids returned by the upsert, stored versions and import progress are compared with rows' own.
+UUID_AS_TEXT = psycopg2.extensions.new_type((2950,), "UUID_AS_TEXT", lambda value, cursor: value)
+
 # Errors that one row can cause (a constraint, a value out of range): the row is refused, the others written.
 ROW_ERRORS = (pg_errors.IntegrityError, pg_errors.DataError)
 
@@ -172,6 +176,7 @@ class PostgresSink:
             except psycopg2.OperationalError as e:
                 raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
             try:
+                psycopg2.extensions.register_type(UUID_AS_TEXT, self._connection)
                 with self._connection.cursor() as cursor:
                     cursor.execute(STAGING)  # reads `transactions`: waits while a lock is held on it
                 self._connection.commit()
@@ -300,7 +305,7 @@ def _not_applied(cursor, written: list[Written], applied: set[str]) -> list[Supe
     cursor.execute(STORED_VERSIONS, ([row.transaction_id for row, _ in left.values()],))
     superseded = []
     for transaction_id, status, stored_date, *content in cursor.fetchall():
-        row, source = left[str(transaction_id)]
+        row, source = left[transaction_id]
         decided = verdict(status, stored_date, row.status, row.transaction_date)
         if decided in (OLDER, CONFLICT):
             superseded.append(Superseded(row, source, decided, status, stored_date))
@@ -328,8 +333,7 @@ def _record_overruled(cursor, overruled: list[Written]) -> None:
 
 
 def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[str]:
-    """Upsert the rows; returns the ids of those inserted or updated. (Ids are text here, as rows hold them;
-    str() keeps them so should a UUID adapter ever be registered for every connection.)"""
+    """Upsert the rows; returns the ids of those inserted or updated."""
     if not rows:
         return set()
     data = "".join(row.copy_line() for row, _ in rows)
@@ -337,7 +341,7 @@ def _upsert_all(cursor, rows: list[tuple[Row, Source]]) -> set[str]:
     # back from the thread parsing the next batch, which made COPY wait more than it worked.
     cursor.copy_expert(COPY_INTO_STAGING, io.StringIO(data), size=len(data) + 1)
     cursor.execute(UPSERT_FROM_STAGING)
-    return {str(transaction_id) for (transaction_id,) in cursor.fetchall()}
+    return {transaction_id for (transaction_id,) in cursor.fetchall()}
 
 
 def _upsert_one_by_one(cursor, rows: list[Written]) -> tuple[list[Written], set[str], list[Refusal]]:
@@ -378,7 +382,7 @@ def _record_progress(cursor, rows: list[Written], written: list[Written]) -> Non
         return
     keys = sorted(offsets)  # every instance locks in the same order: no deadlock between two of them
     cursor.execute(PROGRESS_SO_FAR, (tuple(keys),))
-    so_far = {(str(import_id), topic, partition): last for import_id, topic, partition, last in cursor.fetchall()}
+    so_far = {(import_id, topic, partition): last for import_id, topic, partition, last in cursor.fetchall()}
     values = []
     for key in keys:
         last = so_far.get(key, -1)

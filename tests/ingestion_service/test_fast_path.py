@@ -237,6 +237,10 @@ def test_poison_and_the_forgiven_forms_are_left_to_the_contract(raw):
 
 # --- the producers' own messages --------------------------------------------------------------------------------
 
+ALICE_ROW = {"username_sender": USERS[0].username, "username_receiver": USERS[1].username, "amount": "8500.00",
+             "currency": "EUR", "transaction_date": "2025-07-07 01:42:05 UTC", "status": "completed"}
+
+
 def test_every_message_the_generator_and_the_importer_send_takes_the_fast_path():
     stream = PaymentStream([User(str(u.user_id), u.username) for u in USERS], seed=5)
     generated = [next(stream) for _ in range(3000)]
@@ -247,9 +251,6 @@ def test_every_message_the_generator_and_the_importer_send_takes_the_fast_path()
     assert all(agree(PaymentEvent, g.value) is not None for g in generated)
     assert all(agree(ImportRowEvent, row) is not None for row in rows)
 
-
-ALICE_ROW = {"username_sender": USERS[0].username, "username_receiver": USERS[1].username, "amount": "8500.00",
-             "currency": "EUR", "transaction_date": "2025-07-07 01:42:05 UTC", "status": "completed"}
 
 
 # --- a recorded mix, stage by stage -----------------------------------------------------------------------------
