@@ -7,6 +7,7 @@ whole message's size is also in `rejected_events.payload_size`)."""
 from __future__ import annotations
 
 import logging
+import threading
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -88,6 +89,9 @@ class DeadLetters:
         self.producer = Producer(self.config)
         self.topic = topic
         self.timeout = timeout
+        # One batch's copies at a time (there are several writer threads): a producer replaced after a failure must
+        # not purge the copies of another batch in flight.
+        self._one_at_a_time = threading.Lock()
 
     def _new_producer(self, why: str) -> None:
         """Replace the producer: after a broker restart, an idempotent producer can stay refused for good (its
@@ -106,12 +110,13 @@ class DeadLetters:
         """
         if not refusals:
             return
-        refused = self._send(refusals, FULL)
-        if refused:
-            for refusal, why in self._send([r for r, _ in refused], SMALL):
-                log.error("dead-letter copy of topic=%s partition=%s offset=%s refused (%s); "
-                          "the refusal is recorded in rejected_events only", refusal.source.topic,
-                          refusal.source.partition, refusal.source.offset, why)
+        with self._one_at_a_time:
+            refused = self._send(refusals, FULL)
+            given_up = self._send([r for r, _ in refused], SMALL) if refused else []
+        for refusal, why in given_up:
+            log.error("dead-letter copy of topic=%s partition=%s offset=%s refused (%s); "
+                      "the refusal is recorded in rejected_events only", refusal.source.topic,
+                      refusal.source.partition, refusal.source.offset, why)
 
     def _send(self, refusals: list[Refusal], limits: tuple[int, int, int]) -> list[tuple[Refusal, str]]:
         """Send and wait; return the copies refused for good, with why. Raise BrokerUnavailable for the rest."""

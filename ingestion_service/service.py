@@ -1,10 +1,13 @@
 """The consume loop: read a batch, validate it, write it in one database transaction, send its refusals to the
 dead-letter topic, and only then commit its offsets.
 
-Delivery is at-least-once and the upsert is idempotent, so every transaction lands exactly once. While one batch
-is written (on a writer thread: the database works while Python parses), the next one is read and parsed; batches
-are written and committed strictly in order. When PostgreSQL (or the broker, for dead letters) is unavailable, the
-batches are kept, the partitions paused (the instance stays in its group), and the oldest is retried with back-off.
+Delivery is at-least-once and the upsert is idempotent, so every transaction lands exactly once. Batches are
+written on writer threads, each in its own transaction on its own connection, while the next one is read and
+parsed: PostgreSQL works on two batches at once, on both cores. Yet the database changes as if one writer wrote
+them in the order read: two batches that share a transaction are never written at once, and a batch commits only
+after every batch read before it (the import progress counts offsets in order); its offsets too. When PostgreSQL
+(or the broker, for dead letters) is unavailable, the batches are kept, the partitions paused (the instance stays
+in its group), and the oldest is retried with back-off.
 
 The loop's state (state.py) decides what it does, and every change of state is logged once. A rebalance in any
 state leaves the instance consuming what it then holds; a watchdog (watchdog.py) ends the process when, despite
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections import Counter, deque
@@ -51,8 +55,12 @@ GROUP_MOVED_ON = {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATIO
                   KafkaError._NO_OFFSET, KafkaError._STATE}
 
 
-# One batch written while the next is read: enough to keep both the database and Python busy.
-MAX_HELD = 2
+# Batches written at once, each in its own transaction on its own connection. With one, PostgreSQL idled while
+# the writer resolved, encoded and committed, and one instance reached 0.68 of a plain COPY on two cores; two
+# keep the server busy through those steps (bench/ingestion.py).
+WRITERS = 2
+# The batches written, and one more read and parsed meanwhile.
+MAX_HELD = WRITERS + 1
 # How long a read waits when a batch is being written: short, so that the written one is committed promptly.
 READ_WHILE_WRITING_S = 0.02
 # The longest the broker holds a fetch for more messages (librdkafka's fetch.wait.max.ms; see the consumer).
@@ -67,10 +75,18 @@ class Batch:
     events: list[Event]
     refusals: list[Refusal]
     read_at: float = field(default_factory=time.monotonic)
+    # The batches read before it and not yet written when its write started: it commits after them.
+    earlier: list[Batch] = field(default_factory=list)
+    settled: threading.Event = field(default_factory=threading.Event)  # the last write's database stage has ended
+    # Two batches that share a transaction are not written at once: its versions are written in the order read.
+    transaction_ids: frozenset[str] = field(init=False)
     written: int | None = None  # rows upserted, once the database transaction has committed
     collapsed: int = 0  # rows replaced by a later version of their transaction within the batch
     published: bool = False  # refusals confirmed by the dead-letter topic
     future: Future | None = None  # the write in progress on the writer thread
+
+    def __post_init__(self) -> None:
+        self.transaction_ids = frozenset(e.transaction_id for e in self.events)
 
     def offsets(self) -> list[TopicPartition]:
         """The next offset to read on each partition the batch covers."""
@@ -78,6 +94,10 @@ class Batch:
         for s in self.sources:
             last[(s.topic, s.partition)] = max(s.offset, last.get((s.topic, s.partition), -1))
         return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
+
+
+class EarlierNotWritten(TransientError):
+    """A batch read before this one could not be written: this one must not commit before it."""
 
 
 class Backoff:
@@ -100,9 +120,13 @@ class IngestionService:
         self.topics = [settings.payments_topic, settings.imports_topic]
         self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
         self.parser = Parser(settings)  # on the reader thread
-        self.sink = PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold),
-                                 settings.ingestion_statement_timeout_seconds)
-        self.metrics.doing = lambda: self.sink.doing
+        # One connection per writer thread, taken for a batch's write and given back after it.
+        self.sinks = [PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold),
+                                   settings.ingestion_statement_timeout_seconds) for _ in range(WRITERS)]
+        self.free_sinks: queue.SimpleQueue[PostgresSink] = queue.SimpleQueue()
+        for sink in self.sinks:
+            self.free_sinks.put(sink)
+        self.metrics.doing = self._longest_doing
         self.totals = TotalsRefresher(settings.database_url, settings.totals_refresh_seconds,
                                       on_pending_beyond_sla=self.metrics.beyond_sla.set)
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
@@ -133,8 +157,8 @@ class IngestionService:
             **(consumer_overrides or {}),
         })
         self.on_committed = on_committed
-        # The only thread that touches the database connection and the dead-letter producer.
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-writer")
+        # The only threads that touch the database connections and the dead-letter producer.
+        self.writer = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="ingestion-writer")
         self.held: deque[Batch] = deque()  # read but not yet committed, oldest first
         self.state = State.RUNNING
         self.topic_check = TopicCheck(settings.kafka_bootstrap_servers, self.topics, settings.dlq_topic,
@@ -169,7 +193,8 @@ class IngestionService:
             self.topic_check.stop()
             self.consumer.close()
             self.writer.shutdown(wait=True)
-            self.sink.close()
+            for sink in self.sinks:
+                sink.close()
             self.totals.stop()
             log.info("stopped")
 
@@ -198,8 +223,7 @@ class IngestionService:
         self._rejoin_if_forgotten()
         if self.state.paused and not self.held:
             self._move(LoopEvent.NOTHING_HELD)  # the batches it waited for went with their partitions
-        if self.held and self.held[0].future is None:
-            self.held[0].future = self.writer.submit(self._write, self.held[0])
+        self._start_writes()
         if len(self.held) < MAX_HELD and not self.state.paused:
             # The read polls the consumer, which serves rebalances: every step that holds nothing waits here.
             batch = self._read(READ_WHILE_WRITING_S if self.held else self.settings.ingestion_batch_max_wait_ms / 1000)
@@ -234,18 +258,70 @@ class IngestionService:
             (events if isinstance(outcome, Event) else refusals).append(outcome)
         return Batch(sources, events, refusals)
 
+    def _start_writes(self) -> None:
+        """Start writing held batches in the order read: the oldest (again, after a failure) alone while paused,
+        else as many as there are writers, a batch only while no earlier one not yet written shares a transaction
+        with it or has failed (that one goes first)."""
+        earlier: list[Batch] = []
+        in_transactions: set[str] = set()
+        writing = 0
+        for batch in self.held:
+            if batch.future is None:
+                if (writing == WRITERS or in_transactions & batch.transaction_ids
+                        or (earlier and self.state.paused) or any(b.future.done() for b in earlier)):
+                    return
+                self._submit(batch, earlier)
+            if batch.written is None:
+                earlier.append(batch)
+                in_transactions |= batch.transaction_ids
+            writing += not batch.future.done()
+
+    def _submit(self, batch: Batch, earlier: list[Batch]) -> None:
+        batch.earlier = list(earlier)
+        if batch.written is None:  # else only its dead letters are left to send
+            batch.settled.clear()
+        batch.future = self.writer.submit(self._write, batch)
+
+    def _in_turn(self, batch: Batch) -> None:
+        """On a writer thread, before `batch` commits: wait until every batch read before it has committed. Raises
+        EarlierNotWritten when one of them could not be (it is written again first), DatabaseUnavailable when one
+        takes longer than the statement timeout."""
+        timeout = self.settings.ingestion_statement_timeout_seconds
+        deadline = time.monotonic() + timeout
+        for earlier in batch.earlier:
+            if not earlier.settled.wait(max(0.0, deadline - time.monotonic())):
+                raise DatabaseUnavailable(f"the batch read before this one was still being written after {timeout:g} s")
+            if earlier.written is None:
+                raise EarlierNotWritten("the batch read before this one could not be written")
+
+    def _longest_doing(self) -> tuple[str, float] | None:
+        """What the write that has waited longest is doing, and since when: what /health reports."""
+        doing = [d for d in (sink.doing for sink in self.sinks) if d is not None]
+        return min(doing, key=lambda d: d[1], default=None)
+
     def _write(self, batch: Batch) -> None:
-        """On the writer thread: the database transaction, then the dead letters; each stage once."""
+        """On a writer thread: the database transaction, then the dead letters; each stage once."""
+        sink = self.free_sinks.get()
+        try:
+            self._write_with(sink, batch)
+        finally:
+            self.free_sinks.put(sink)
+
+    def _write_with(self, sink: PostgresSink, batch: Batch) -> None:
         if batch.written is None:
-            outcome = self._write_isolating(batch.events, batch.refusals)
-            batch.written, batch.refusals = len(outcome.written), outcome.refusals
+            try:
+                outcome = self._write_isolating(sink, batch.events, batch.refusals, lambda: self._in_turn(batch))
+                batch.written, batch.refusals = len(outcome.written), outcome.refusals
+            finally:
+                batch.settled.set()  # after `written`: the batches after it read both
             batch.collapsed = sum(outcome.collapsed.values())
             self._count(batch, outcome)
         if not batch.published:
             self.dead_letters.publish(batch.refusals)
             batch.published = True
 
-    def _write_isolating(self, events: list[Event], refusals: list[Refusal]) -> Outcome:
+    def _write_isolating(self, sink: PostgresSink, events: list[Event], refusals: list[Refusal],
+                         in_turn: Callable[[], None]) -> Outcome:
         """Write the messages in one transaction; if that fails for a reason that is not the database's own,
         write each half in its own, down to the one message to blame, which is refused as `internal`.
 
@@ -253,7 +329,7 @@ class IngestionService:
         transactions. A TransientError (the database or the broker is down) propagates: the whole batch is retried.
         """
         try:
-            return self.sink.write(events, refusals)
+            return sink.write(events, refusals, in_turn)
         except TransientError:
             raise
         except Exception as error:  # noqa: BLE001 — contained to the message(s) that caused it
@@ -262,21 +338,23 @@ class IngestionService:
                 log.warning("writing %d messages failed (%s: %s); writing them in halves to find the cause",
                             len(items), type(error).__name__, error)
                 half = len(items) // 2
-                return self._write_part(items[:half]).add(self._write_part(items[half:]))
-            return self._set_aside(items[0], error)
+                return (self._write_part(sink, items[:half], in_turn)
+                        .add(self._write_part(sink, items[half:], in_turn)))
+            return self._set_aside(sink, items[0], error, in_turn)
 
-    def _write_part(self, items: list[Event | Refusal]) -> Outcome:
-        return self._write_isolating([i for i in items if isinstance(i, Event)],
-                                     [i for i in items if isinstance(i, Refusal)])
+    def _write_part(self, sink: PostgresSink, items: list[Event | Refusal], in_turn: Callable[[], None]) -> Outcome:
+        return self._write_isolating(sink, [i for i in items if isinstance(i, Event)],
+                                     [i for i in items if isinstance(i, Refusal)], in_turn)
 
-    def _set_aside(self, item: Event | Refusal, error: Exception) -> Outcome:
+    def _set_aside(self, sink: PostgresSink, item: Event | Refusal, error: Exception,
+                   in_turn: Callable[[], None]) -> Outcome:
         source = item.source
         log.error("topic=%s partition=%s offset=%s failed alone (%s: %s); refused as internal",
                   source.topic, source.partition, source.offset, type(error).__name__, error)
         refusal = Refusal.internal(source, error, transaction_id=item.transaction_id, import_id=item.import_id,
                                    import_line=item.import_line)
         try:
-            return self.sink.write([], [refusal])
+            return sink.write([], [refusal], in_turn)
         except TransientError:
             raise
         except Exception as again:  # noqa: BLE001 — still counted and dead-lettered; the log says why
@@ -289,6 +367,9 @@ class IngestionService:
         """Wait for the oldest batch's write, commit its offsets, let it go. Raises TransientError to retry."""
         try:
             batch.future.result()
+        except EarlierNotWritten:
+            batch.future = None  # the batch before it is committed now: written again on the next step, at once
+            return
         except TransientError:
             batch.future = None  # written again, from the stage that failed, on the next step
             raise
@@ -307,7 +388,7 @@ class IngestionService:
         while self.held:
             oldest = self.held[0]
             if oldest.future is None:
-                oldest.future = self.writer.submit(self._write, oldest)
+                self._submit(oldest, [])
             try:
                 self._finish(oldest)
             except TransientError as e:

@@ -13,6 +13,7 @@ import io
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -186,8 +187,13 @@ class PostgresSink:
                 raise DatabaseUnavailable(f"PostgreSQL could not prepare the session: {_first_line(e)}") from e
         return self._connection
 
-    def write(self, events: list[Event], refusals: list[Refusal]) -> Outcome:
+    def write(self, events: list[Event], refusals: list[Refusal], in_turn: Callable[[], None] = lambda: None
+              ) -> Outcome:
         """Resolve, upsert and record one batch in one transaction.
+
+        `in_turn` is called before the import progress is read and the transaction committed: it returns once
+        every batch read before this one is committed, so that the database changes in the order read, or raises
+        a TransientError, and nothing is committed.
 
         Returns the rows written, with the message each came from, every refusal (the contract's, the
         look-ups', and the rows the database refused), and how many rows a later version replaced. Raises
@@ -213,13 +219,16 @@ class PostgresSink:
                 except ROW_ERRORS:
                     connection.rollback()
                     latest, applied, database_refusals = _upsert_one_by_one(cursor, latest)
-                self._step("recording superseded versions, refusals and import progress")
+                self._step("recording superseded versions and refusals")
                 left_out = _not_applied(cursor, latest, applied)
                 superseded += left_out
                 every_refusal = refusals + unresolved + database_refusals
                 _record(cursor, every_refusal)
                 _record_superseded(cursor, superseded)
                 _record_overruled(cursor, overruled)
+                self._step("waiting for the batch read before it to commit")
+                in_turn()
+                self._step("recording import progress")
                 _record_progress(cursor, rows, latest)  # every row decided on, saved or superseded
             self._step("committing")
             connection.commit()
