@@ -235,6 +235,7 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
     import psycopg2
     from confluent_kafka import Consumer
 
+    from ingestion_service.lookups import Lookups
     from ingestion_service.parse import Parser
     from ingestion_service.records import Source
     from ingestion_service.resolve import Resolver
@@ -269,7 +270,8 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
     with connection.cursor() as cursor:
         cursor.execute(STAGING)
     connection.commit()
-    resolver = Resolver(SuspiciousThreshold(_env_file=None).suspicious_amount_threshold)
+    lookups = Lookups(settings.database_url)
+    resolver = Resolver(SuspiciousThreshold(_env_file=None).suspicious_amount_threshold, lookups)
     backend = 0.0
     # A batch at a time, as the service holds them: what is alive at once (and what the garbage collector walks)
     # is one batch, not every event.
@@ -282,7 +284,7 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
         parse_done()
         with connection.cursor() as cursor:
             resolve_done = timed("resolve (users, currencies)")
-            rows, _, _ = resolver.resolve(events, cursor)
+            rows = resolver.resolve(events).rows
             resolve_done()
             encode_done = timed("encode for COPY")
             data = "".join(row.copy_line() for row, _ in rows)
@@ -300,6 +302,7 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
         assert len(applied) == len(rows), "fresh ids: every row inserted"
     cost["PostgreSQL upsert (server CPU)"] = backend
     connection.close()
+    lookups.close()
     consumer.close()
     python = sum(v for k, v in cost.items() if "wall" not in k and "server" not in k)
     print(f"{topic_kind}: per event, {len(messages):,} events in batches of {batch:,}")

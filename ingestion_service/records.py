@@ -138,17 +138,6 @@ class Refusal:
     def summary(self) -> str:
         return "; ".join(r.text() for r in self.reasons)
 
-    @classmethod
-    def internal(cls, source: Source, error: BaseException, *, transaction_id: str | None = None,
-                 import_id: str | None = None, import_line: int | None = None) -> Refusal:
-        """The message on which the service itself failed, refused with reason code `internal` and the error,
-        so that it is recorded and dead-lettered like any refusal instead of stopping the service."""
-        reason = Reason(field="", code="internal",
-                        message=f"the service failed on this message ({type(error).__name__}: {error}); "
-                                "it was set aside so that the others go on")
-        return cls(source, [reason], "InternalError", transaction_id=transaction_id, import_id=import_id,
-                   import_line=import_line)
-
     def stored_payload(self) -> bytes:
         """The payload as kept in rejected_events: whole, or its first MAX_MESSAGE_BYTES when larger."""
         return self.source.value[:MAX_MESSAGE_BYTES]

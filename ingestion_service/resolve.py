@@ -1,44 +1,53 @@
 """The second step from Kafka messages to rows: what the events refer to (users, currencies), which only the
-database knows. Owned by the writer side: it runs in the batch's own transaction, just before the rows are written,
-so data flows one way: read -> parse -> resolve -> write -> commit."""
+database knows. Runs on a writer thread, before the batch's transaction: data flows one way,
+read -> parse -> resolve -> write -> commit. The look-ups (lookups.py) answer from their cache, or with at most
+two queries on a connection of their own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from payments_core.contract import Reason
 from payments_core.wire import SOURCE_GENERATOR, SOURCE_HEADER
 
+from . import refusals
 from .lookups import Lookups
 from .records import Event, Refusal, Row, Source
 
-__all__ = ["Resolver"]
+__all__ = ["Resolved", "Resolver"]
+
+Written = tuple[Row, Source]
+
+
+@dataclass
+class Resolved:
+    """A batch's events resolved: a row for each whose users and currency exist, a refusal for each other, and the
+    import rows whose sender said `is_suspicious` otherwise than the platform judges (their row has its flag)."""
+
+    rows: list[Written] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+    overruled: list[Written] = field(default_factory=list)
 
 
 class Resolver:
     """Rows for the events whose users and currency exist; refusals naming what does not."""
 
-    def __init__(self, suspicious_above: Decimal, lookups: Lookups | None = None):
+    def __init__(self, suspicious_above: Decimal, lookups: Lookups):
         self.suspicious_above = suspicious_above
-        self.lookups = lookups or Lookups()
+        self.lookups = lookups
 
-    def resolve(self, events: list[Event], cursor) -> tuple[list[tuple[Row, Source]], list[Refusal],
-                                                           list[tuple[Row, Source]]]:
-        """Rows for the events whose users and currency exist, refusals naming what does not, and the import rows
-        that said `is_suspicious` otherwise than the platform judges (their row has the platform's flag).
-
-        Runs at most two queries on `cursor`, for what the cache lacks; a database error propagates.
-        """
+    def resolve(self, events: list[Event]) -> Resolved:
+        """Runs at most two queries, for what the cache lacks. Raises DatabaseUnavailable when PostgreSQL cannot
+        answer now."""
         payments = [e for e in events if e.import_id is None]
         imports = [e for e in events if e.import_id is not None]
         self.lookups.fetch_missing(
-            cursor,
             usernames={name for e in imports for name in (e.sender, e.receiver)},
             user_ids={uid for e in payments for uid in (e.sender, e.receiver)},
             currency_alphas={e.currency for e in imports},
             currency_codes={e.currency for e in payments},
         )
-        rows, refusals, overruled = [], [], []
+        rows, unresolved, overruled = [], [], []
         for event in events:
             if event.import_id is None:
                 outcome = self._payment_row(event)
@@ -49,22 +58,16 @@ class Resolver:
             if isinstance(outcome, Row):
                 rows.append((outcome, event.source))
             else:
-                refusals.append(outcome)
-        return rows, refusals, overruled
+                unresolved.append(outcome)
+        return Resolved(rows, unresolved, overruled)
 
     def _payment_row(self, event: Event) -> Row | Refusal:
         users = self.lookups.user_ids
-        reasons = [
-            Reason(field=field, code="unknown_user", message=f"unknown {field} '{value}': no such user", input=value)
-            for field, value in (("sender_id", event.sender), ("receiver_id", event.receiver))
-            if value not in users
-        ]
-        if event.currency not in self.lookups.currency_codes:
-            reasons.append(Reason(field="currency_code", code="unknown_currency", input=event.currency,
-                                  message=f"unknown currency_code {event.currency}: not an ISO 4217 currency "
-                                          "payments are made in"))
-        if reasons:
-            return Refusal(event.source, reasons, "UnknownReference", transaction_id=event.transaction_id)
+        unknown = [(field, value) for field, value in (("sender_id", event.sender), ("receiver_id", event.receiver))
+                   if value not in users]
+        unknown_currency = event.currency not in self.lookups.currency_codes
+        if unknown or unknown_currency:
+            return refusals.unknown_references(event, unknown, unknown_currency)
         origin = event.source.header(SOURCE_HEADER)
         return Row(
             transaction_id=event.transaction_id,
@@ -82,19 +85,12 @@ class Resolver:
 
     def _import_row(self, event: Event) -> Row | Refusal:
         by_name = self.lookups.user_by_name
-        reasons = [
-            Reason(field=field, code="unknown_user", message=f"unknown username '{value}' in {field}", input=value)
-            for field, value in (("username_sender", event.sender), ("username_receiver", event.receiver))
-            if value not in by_name
-        ]
+        unknown = [(field, value) for field, value in (("username_sender", event.sender),
+                                                       ("username_receiver", event.receiver))
+                   if value not in by_name]
         currency = self.lookups.currency_by_alpha.get(event.currency)
-        if currency is None:
-            reasons.append(Reason(field="currency", code="unknown_currency", input=event.currency,
-                                  message=f"unknown currency '{event.currency}': not an ISO 4217 currency payments are "
-                                          "made in"))
-        if reasons:
-            return Refusal(event.source, reasons, "UnknownReference", transaction_id=event.transaction_id,
-                           import_id=event.import_id, import_line=event.import_line)
+        if unknown or currency is None:
+            return refusals.unknown_references(event, unknown, currency is None)
         return Row(
             transaction_id=event.transaction_id,
             sender_id=by_name[event.sender],

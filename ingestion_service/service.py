@@ -1,5 +1,5 @@
-"""The consume loop: read a batch, validate it, write it in one database transaction, send its refusals to the
-dead-letter topic, and only then commit its offsets.
+"""The consume loop: read a batch and parse it, then (on a writer thread) resolve it and write it in one database
+transaction, send its refusals to the dead-letter topic, and only then commit its offsets.
 
 Delivery is at-least-once and the upsert is idempotent, so every transaction lands exactly once. Batches are
 written on writer threads, each in its own transaction on its own connection, while the next one is read and
@@ -32,11 +32,13 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from payments_core.errors import DatabaseUnavailable, TransientError
 from payments_core.kafka import CLIENT_LOG, producer_config
 
+from . import refusals
 from .dead_letter import BrokerUnavailable, DeadLetters
+from .lookups import Lookups
 from .metrics import Metrics
 from .parse import Parser
 from .records import Event, Refusal, Source
-from .resolve import Resolver
+from .resolve import Resolved, Resolver
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
 from .state import Event as LoopEvent
@@ -120,9 +122,12 @@ class IngestionService:
         self.topics = [settings.payments_topic, settings.imports_topic]
         self.metrics = Metrics(settings.ingestion_session_timeout_ms / 1000, settings.ingestion_stall_seconds)
         self.parser = Parser(settings)  # on the reader thread
-        # One connection per writer thread, taken for a batch's write and given back after it.
-        self.sinks = [PostgresSink(settings.database_url, Resolver(settings.suspicious_amount_threshold),
-                                   settings.ingestion_statement_timeout_seconds) for _ in range(WRITERS)]
+        timeout = settings.ingestion_statement_timeout_seconds
+        # One look-up connection for the writer threads, and one connection per writer, taken for a batch's write
+        # and given back after it.
+        self.lookups = Lookups(settings.database_url, timeout)
+        self.resolver = Resolver(settings.suspicious_amount_threshold, self.lookups)
+        self.sinks = [PostgresSink(settings.database_url, timeout) for _ in range(WRITERS)]
         self.free_sinks: queue.SimpleQueue[PostgresSink] = queue.SimpleQueue()
         for sink in self.sinks:
             self.free_sinks.put(sink)
@@ -195,6 +200,7 @@ class IngestionService:
             self.writer.shutdown(wait=True)
             for sink in self.sinks:
                 sink.close()
+            self.lookups.close()
             self.totals.stop()
             log.info("stopped")
 
@@ -296,7 +302,7 @@ class IngestionService:
 
     def _longest_doing(self) -> tuple[str, float] | None:
         """What the write that has waited longest is doing, and since when: what /health reports."""
-        doing = [d for d in (sink.doing for sink in self.sinks) if d is not None]
+        doing = [d for d in (self.lookups.doing, *(sink.doing for sink in self.sinks)) if d is not None]
         return min(doing, key=lambda d: d[1], default=None)
 
     def _write(self, batch: Batch) -> None:
@@ -320,20 +326,20 @@ class IngestionService:
             self.dead_letters.publish(batch.refusals)
             batch.published = True
 
-    def _write_isolating(self, sink: PostgresSink, events: list[Event], refusals: list[Refusal],
+    def _write_isolating(self, sink: PostgresSink, events: list[Event], refused: list[Refusal],
                          in_turn: Callable[[], None]) -> Outcome:
-        """Write the messages in one transaction; if that fails for a reason that is not the database's own,
-        write each half in its own, down to the one message to blame, which is refused as `internal`.
+        """Resolve the events and write the messages in one transaction; if that fails for a reason that is not the
+        database's own, each half in its own, down to the one message to blame, which is refused as `internal`.
 
         Whatever a message holds, it cannot stop the others: one bad message costs about 2·log2(batch)
         transactions. A TransientError (the database or the broker is down) propagates: the whole batch is retried.
         """
         try:
-            return sink.write(events, refusals, in_turn)
+            return sink.write(self.resolver.resolve(events), refused, in_turn)
         except TransientError:
             raise
         except Exception as error:  # noqa: BLE001 — contained to the message(s) that caused it
-            items: list[Event | Refusal] = [*events, *refusals]
+            items: list[Event | Refusal] = [*events, *refused]
             if len(items) > 1:
                 log.warning("writing %d messages failed (%s: %s); writing them in halves to find the cause",
                             len(items), type(error).__name__, error)
@@ -351,10 +357,9 @@ class IngestionService:
         source = item.source
         log.error("topic=%s partition=%s offset=%s failed alone (%s: %s); refused as internal",
                   source.topic, source.partition, source.offset, type(error).__name__, error)
-        refusal = Refusal.internal(source, error, transaction_id=item.transaction_id, import_id=item.import_id,
-                                   import_line=item.import_line)
+        refusal = refusals.internal(item, error)
         try:
-            return sink.write([], [refusal], in_turn)
+            return sink.write(Resolved(), [refusal], in_turn)
         except TransientError:
             raise
         except Exception as again:  # noqa: BLE001 — still counted and dead-lettered; the log says why

@@ -21,14 +21,13 @@ import psycopg2
 from psycopg2 import errors as pg_errors
 from psycopg2 import sql
 from psycopg2.extras import execute_values
-from sqlalchemy.engine import make_url
 
-from payments_core.contract import Reason
 from payments_core.errors import DatabaseUnavailable
 
+from . import database, refusals
 from .lifecycle import APPLY, CONFLICT, CONTENT, EQUAL, OLDER, differing, verdict
-from .records import TRANSACTION_COLUMNS, Event, Refusal, Row, Source
-from .resolve import Resolver
+from .records import TRANSACTION_COLUMNS, Refusal, Row, Source
+from .resolve import Resolved, Written
 
 __all__ = ["Outcome", "PostgresSink"]
 
@@ -105,19 +104,8 @@ ON CONFLICT (import_id, topic, partition) DO UPDATE SET
     last_offset = GREATEST(import_progress.last_offset, EXCLUDED.last_offset)
 """
 
-Written = tuple[Row, Source]
-
-# uuid columns read back as the text rows hold ids in, on this connection whatever adapter is registered globally:
-# ids returned by the upsert, stored versions and import progress are compared with rows' own.
-UUID_AS_TEXT = psycopg2.extensions.new_type((2950,), "UUID_AS_TEXT", lambda value, cursor: value)
-
 # Errors that one row can cause (a constraint, a value out of range): the row is refused, the others written.
 ROW_ERRORS = (pg_errors.IntegrityError, pg_errors.DataError)
-
-# SQLSTATE classes that say something of the database, not of the data: the connection (08), a deadlock or
-# serialization failure (40), resources (53), an operator or a statement timeout (57), the system (58), the schema
-# or the rights (42, 3D, 3F, 28), a lock or state (55). The batch is retried later, never blamed on a message.
-SYSTEMIC_SQLSTATE_CLASSES = {"08", "28", "3D", "3F", "40", "42", "53", "55", "57", "58"}
 
 
 @dataclass(slots=True)
@@ -152,10 +140,8 @@ class Outcome:
 
 
 class PostgresSink:
-    def __init__(self, database_url: str, resolver: Resolver, statement_timeout_s: float = 60.0):
-        # libpq takes the URL as it is, once SQLAlchemy's driver suffix (postgresql+psycopg2) is removed.
-        self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self.resolver = resolver
+    def __init__(self, database_url: str, statement_timeout_s: float = 60.0):
+        self.dsn = database.dsn(database_url)
         self.statement_timeout_s = statement_timeout_s
         self._connection = None
         # What the batch's transaction is doing, and since when (monotonic): read by /health on another thread.
@@ -166,37 +152,27 @@ class PostgresSink:
 
     def _connect(self):
         if self._connection is None or self._connection.closed:
+            self._connection = database.connect(self.dsn, self.statement_timeout_s)
             try:
-                # A statement that hangs (a network cut, a lock) fails after the timeout instead of stalling the
-                # service; the error then names the step that waited.
-                self._connection = psycopg2.connect(
-                    self.dsn, connect_timeout=5, application_name="ingestion_service", keepalives=1,
-                    keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
-                    options=f"-c statement_timeout={int(self.statement_timeout_s * 1000)}",
-                )
-            except psycopg2.OperationalError as e:
-                raise DatabaseUnavailable(f"PostgreSQL is unreachable: {_first_line(e)}") from e
-            try:
-                psycopg2.extensions.register_type(UUID_AS_TEXT, self._connection)
                 with self._connection.cursor() as cursor:
                     cursor.execute(STAGING)  # reads `transactions`: waits while a lock is held on it
                 self._connection.commit()
             except psycopg2.Error as e:
                 # A session without its staging table is of no use: the next batch starts a new one.
                 self.close()
-                raise DatabaseUnavailable(f"PostgreSQL could not prepare the session: {_first_line(e)}") from e
+                raise DatabaseUnavailable(f"PostgreSQL could not prepare the session: {database.first_line(e)}") from e
         return self._connection
 
-    def write(self, events: list[Event], refusals: list[Refusal], in_turn: Callable[[], None] = lambda: None
+    def write(self, resolved: Resolved, refused: list[Refusal], in_turn: Callable[[], None] = lambda: None
               ) -> Outcome:
-        """Resolve, upsert and record one batch in one transaction.
+        """Upsert a resolved batch and record its refusals (`refused` and the look-ups') in one transaction.
 
         `in_turn` is called before the import progress is read and the transaction committed: it returns once
         every batch read before this one is committed, so that the database changes in the order read, or raises
         a TransientError, and nothing is committed.
 
-        Returns the rows written, with the message each came from, every refusal (the contract's, the
-        look-ups', and the rows the database refused), and how many rows a later version replaced. Raises
+        Returns the rows written, with the message each came from, every refusal (those given, the look-ups', and
+        the rows the database refused), and how many rows a later version replaced. Raises
         DatabaseUnavailable, having committed nothing, when PostgreSQL is down or refuses the batch for a
         reason of its own (a deadlock, a missing table). Anything else is raised as it is, with nothing
         committed: then something in the batch's messages is to blame, and the caller isolates it.
@@ -208,8 +184,7 @@ class PostgresSink:
             self.doing = None
         try:
             with connection.cursor() as cursor:
-                self._step("looking up users and currencies")
-                rows, unresolved, overruled = self.resolver.resolve(events, cursor)
+                rows, overruled = resolved.rows, resolved.overruled
                 latest, superseded = _settle_per_transaction(rows)
                 collapsed = _collapsed(rows, latest, superseded)
                 self._step("upserting into transactions")
@@ -222,7 +197,7 @@ class PostgresSink:
                 self._step("recording superseded versions and refusals")
                 left_out = _not_applied(cursor, latest, applied)
                 superseded += left_out
-                every_refusal = refusals + unresolved + database_refusals
+                every_refusal = refused + resolved.refusals + database_refusals
                 _record(cursor, every_refusal)
                 _record_superseded(cursor, superseded)
                 _record_overruled(cursor, overruled)
@@ -235,19 +210,12 @@ class PostgresSink:
             lost = {id(s.row) for s in left_out}
             return Outcome([w for w in latest if id(w[0]) not in lost], every_refusal, collapsed, superseded,
                            Counter(source.topic for _, source in overruled))
-        except pg_errors.QueryCanceled as e:  # an OperationalError, but the connection is fine
-            self._rollback()
-            what = self.doing[0] if self.doing else "writing"
-            raise DatabaseUnavailable(
-                f"PostgreSQL cancelled the batch while {what}, after the statement timeout of "
-                f"{self.statement_timeout_s:g} s: is a lock held on the table, or the server overloaded?") from e
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
-            self.close()
-            raise DatabaseUnavailable(f"PostgreSQL went away during a batch: {_first_line(e)}") from e
         except psycopg2.Error as e:
-            self._rollback()
-            if (e.pgcode or "")[:2] in SYSTEMIC_SQLSTATE_CLASSES:
-                raise DatabaseUnavailable(f"PostgreSQL cannot take the batch now: {_first_line(e)}") from e
+            gone = isinstance(e, (psycopg2.OperationalError, psycopg2.InterfaceError)) and not isinstance(
+                e, pg_errors.QueryCanceled)  # a statement timeout leaves the connection fine
+            self.close() if gone else self._rollback()
+            if error := database.unavailable(e, self.doing[0] if self.doing else "writing", self.statement_timeout_s):
+                raise error from e
             raise
         except BaseException:
             self._rollback()
@@ -366,11 +334,10 @@ def _upsert_one_by_one(cursor, rows: list[Written]) -> tuple[list[Written], set[
             written.append((row, source))
         except ROW_ERRORS as e:
             cursor.execute("ROLLBACK TO SAVEPOINT one_row")
-            reason = Reason(field="", code="database", message=f"the database refused the row: {_first_line(e)}")
+            refusal = refusals.by_database(row, source, e)
             log.warning("row refused by the database: topic=%s partition=%s offset=%s reason=%r",
-                        source.topic, source.partition, source.offset, reason.message)
-            refused.append(Refusal(source, [reason], type(e).__name__, transaction_id=row.transaction_id,
-                                   import_id=row.import_id, import_line=row.import_line))
+                        source.topic, source.partition, source.offset, refusal.reasons[0].message)
+            refused.append(refusal)
     return written, applied, refused
 
 
@@ -402,16 +369,13 @@ def _record_progress(cursor, rows: list[Written], written: list[Written]) -> Non
         execute_values(cursor, RECORD_PROGRESS, values)
 
 
-def _record(cursor, refusals: list[Refusal]) -> None:
-    if not refusals:
+def _record(cursor, refused: list[Refusal]) -> None:
+    if not refused:
         return
     values = [
         (r.source.topic, r.source.partition, r.source.offset, r.source.key, psycopg2.Binary(r.stored_payload()),
          len(r.source.value), r.reasons_json(), r.transaction_id, r.import_id, r.import_line, r.source.timestamp)
-        for r in refusals
+        for r in refused
     ]
     execute_values(cursor, RECORD_REFUSALS, values, template=REFUSAL_TEMPLATE)
 
-
-def _first_line(error: Exception) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

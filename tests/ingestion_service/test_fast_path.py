@@ -17,6 +17,7 @@ from sqlalchemy import text
 from data_generator.payments import PaymentStream, User
 from ingestion_service import fast_path
 from ingestion_service.dead_letter import dead_letter_headers
+from ingestion_service.lookups import Lookups
 from ingestion_service.parse import Parser, by_contract
 from ingestion_service.records import Event, Source
 from ingestion_service.resolve import Resolver
@@ -305,14 +306,15 @@ def recorded_mix(n: int = 10_000) -> list[Source]:
 
 def stages(sources: list[Source], database_url: str, parser: Parser) -> list:
     """What each stage gives, batch by batch, in bytes: events, rows, refusals, superseded versions, dead letters."""
-    sink = PostgresSink(database_url, Resolver(Decimal("8000")))
+    lookups = Lookups(database_url)
+    resolver, sink = Resolver(Decimal("8000"), lookups), PostgresSink(database_url)
     seen = []
     try:
         for start in range(0, len(sources), 500):
             outcomes = [parser.parse(s) for s in sources[start:start + 500]]
             events = [o for o in outcomes if isinstance(o, Event)]
             refusals = [o for o in outcomes if not isinstance(o, Event)]
-            outcome = sink.write(events, refusals)
+            outcome = sink.write(resolver.resolve(events), refusals)
             seen.append((
                 [row.copy_line() for row, _ in outcome.written],
                 [(r.source.offset, r.reasons_json(), r.transaction_id, r.import_id, r.import_line,
@@ -322,6 +324,7 @@ def stages(sources: list[Source], database_url: str, parser: Parser) -> list:
             ))
     finally:
         sink.close()
+        lookups.close()
     return seen
 
 
