@@ -27,12 +27,13 @@ def dsn(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def connect(dsn: str, statement_timeout_s: float):
+def connect(dsn: str, statement_timeout_s: float, name: str):
     """A connection whose statements fail after the timeout instead of stalling the service (a network cut, a
-    lock), and which notices a peer gone within about 25 s. Raises DatabaseUnavailable."""
+    lock), and which notices a peer gone within about 25 s; `name` is its application_name in pg_stat_activity.
+    Raises DatabaseUnavailable."""
     try:
         connection = psycopg2.connect(
-            dsn, connect_timeout=5, application_name="ingestion_service", keepalives=1, keepalives_idle=10,
+            dsn, connect_timeout=5, application_name=name, keepalives=1, keepalives_idle=10,
             keepalives_interval=5, keepalives_count=3,
             options=f"-c statement_timeout={int(statement_timeout_s * 1000)}",
         )

@@ -55,7 +55,7 @@ class Lookups:
 
     def _fetch(self, names: set[str], ids: set[str], alphas: set[str], codes: set[int]) -> None:
         if self._connection is None or self._connection.closed:
-            self._connection = database.connect(self.dsn, self.statement_timeout_s)
+            self._connection = database.connect(self.dsn, self.statement_timeout_s, "ingestion_lookups")
             self._connection.autocommit = True  # reads only: never idle in a transaction
         with self._connection.cursor() as cursor:
             if names or ids:

@@ -63,6 +63,11 @@ GROUP_MOVED_ON = {KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATIO
 WRITERS = 2
 # The batches written, and one more read and parsed meanwhile.
 MAX_HELD = WRITERS + 1
+# How long a written batch waits, in its open transaction, for the batches read before it to commit. Its locks
+# are invisible to PostgreSQL's deadlock detector while it waits in Python: a third session (a migration, an
+# instance that took over a partition) queued behind them, and ahead of the earlier batch, would close a cycle
+# that only a timeout breaks. So it waits briefly, then rolls back and is written again once it is the oldest.
+TURN_WAIT_S = 1.0
 # How long a read waits when a batch is being written: short, so that the written one is committed promptly.
 READ_WHILE_WRITING_S = 0.02
 # The longest the broker holds a fetch for more messages (librdkafka's fetch.wait.max.ms; see the consumer).
@@ -99,7 +104,7 @@ class Batch:
 
 
 class EarlierNotWritten(TransientError):
-    """A batch read before this one could not be written: this one must not commit before it."""
+    """A batch read before this one is not written (it failed, or is slow): this one must not commit before it."""
 
 
 class Backoff:
@@ -265,9 +270,9 @@ class IngestionService:
         return Batch(sources, events, refusals)
 
     def _start_writes(self) -> None:
-        """Start writing held batches in the order read: the oldest (again, after a failure) alone while paused,
-        else as many as there are writers, a batch only while no earlier one not yet written shares a transaction
-        with it or has failed (that one goes first)."""
+        """Start writing held batches in the order read, as many as there are writers: a batch only while no
+        earlier one not yet written shares a transaction with it or has failed (that one goes first), and while
+        paused only a batch with no earlier one not yet written (the oldest, again after a failure)."""
         earlier: list[Batch] = []
         in_transactions: set[str] = set()
         writing = 0
@@ -290,13 +295,12 @@ class IngestionService:
 
     def _in_turn(self, batch: Batch) -> None:
         """On a writer thread, before `batch` commits: wait until every batch read before it has committed. Raises
-        EarlierNotWritten when one of them could not be (it is written again first), DatabaseUnavailable when one
-        takes longer than the statement timeout."""
-        timeout = self.settings.ingestion_statement_timeout_seconds
-        deadline = time.monotonic() + timeout
+        EarlierNotWritten, and `batch` is rolled back and written again once it is the oldest, when one of them
+        could not be written, or is still being written after TURN_WAIT_S."""
+        deadline = time.monotonic() + TURN_WAIT_S
         for earlier in batch.earlier:
             if not earlier.settled.wait(max(0.0, deadline - time.monotonic())):
-                raise DatabaseUnavailable(f"the batch read before this one was still being written after {timeout:g} s")
+                raise EarlierNotWritten(f"the batch read before this one was not written within {TURN_WAIT_S:g} s")
             if earlier.written is None:
                 raise EarlierNotWritten("the batch read before this one could not be written")
 
@@ -373,7 +377,7 @@ class IngestionService:
         try:
             batch.future.result()
         except EarlierNotWritten:
-            batch.future = None  # the batch before it is committed now: written again on the next step, at once
+            batch.future = None  # the batches before it are committed now: written again on the next step, at once
             return
         except TransientError:
             batch.future = None  # written again, from the stage that failed, on the next step

@@ -152,7 +152,7 @@ class PostgresSink:
 
     def _connect(self):
         if self._connection is None or self._connection.closed:
-            self._connection = database.connect(self.dsn, self.statement_timeout_s)
+            self._connection = database.connect(self.dsn, self.statement_timeout_s, "ingestion_writer")
             try:
                 with self._connection.cursor() as cursor:
                     cursor.execute(STAGING)  # reads `transactions`: waits while a lock is held on it

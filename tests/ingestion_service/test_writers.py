@@ -61,7 +61,7 @@ def stored_status(engine, transaction_id):
 def waits_on_lock(engine) -> bool:
     with engine.connect() as conn:
         return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                                     "'ingestion_service' AND wait_event_type = 'Lock'")))
+                                     "'ingestion_writer' AND wait_event_type = 'Lock'")))
 
 
 def send_import(settings) -> list[str]:
@@ -111,7 +111,7 @@ def test_when_the_batch_read_before_fails_the_later_one_waits_for_it_to_be_writt
     # The connection writing the earlier batch is cut: that batch fails, and the one waiting behind it with it.
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-                          "'ingestion_service' AND wait_event_type = 'Lock'"))
+                          "'ingestion_writer' AND wait_event_type = 'Lock'"))
     threading.Event().wait(1.0)
     assert import_outcome(engine) == (0, 0)
     release.set()
