@@ -79,6 +79,12 @@ def import_outcome(engine) -> tuple[int, int]:
     return stored, saved
 
 
+def writers_in_a_transaction(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ingestion_writer' "
+                                "AND xact_start IS NOT NULL"))
+
+
 def a_writer_waits_for_its_turn(running) -> bool:
     return any(sink.doing and sink.doing[0] == WAITING for sink in running.service.sinks)
 
@@ -134,7 +140,8 @@ def test_kill_9_while_batches_are_written_at_once_then_restart_stores_and_counts
             [message(import_row(line=line, import_id=IMPORT_ID)) for line in range(2, rows + 2)])
     first = Ingest(ingestion_settings, tmp_path, name="first")
     try:
-        wait_until(lambda: import_outcome(engine)[0] >= 20_000, timeout=120, message="20,000 rows")
+        wait_until(lambda: import_outcome(engine)[0] >= 20_000 and writers_in_a_transaction(engine) == 2,
+                   timeout=120, interval=0.01, message="20,000 rows, and two batches being written")
         first.process.send_signal(signal.SIGKILL)
         first.wait()
         at_kill = import_outcome(engine)
