@@ -144,13 +144,95 @@ TRIGGERS = [
 ]
 
 
-def _migration_0008():
-    """Migration 0008's module, as Alembic loaded it: its SQL is what this one builds on or puts back."""
-    return op.get_context().script.get_revision("0008").module
+# What the downgrade puts back: migration 0008's functions and triggers, as it installed them.
+_REFRESH_OF_0008 = """
+CREATE FUNCTION refresh_payment_totals() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    days date[];
+    months date[];
+BEGIN
+    -- One refresher at a time; another caller finds the work taken and returns at once.
+    IF NOT pg_try_advisory_xact_lock(hashtext('refresh_payment_totals')) THEN
+        RETURN 0;
+    END IF;
+    WITH taken AS (DELETE FROM payment_totals_stale RETURNING day)
+    SELECT array_agg(DISTINCT day) INTO days FROM taken;
+    IF days IS NULL THEN
+        RETURN 0;
+    END IF;
+    SELECT array_agg(DISTINCT date_trunc('month', d)::date) INTO months FROM unnest(days) AS d;
+
+    CREATE TEMPORARY TABLE IF NOT EXISTS stale_rows (
+        day date, sender_id uuid, receiver_id uuid, currency_code integer, status text, amount numeric(12, 2),
+        is_suspicious boolean) ON COMMIT DELETE ROWS;
+    TRUNCATE stale_rows;  -- a second refresh in the same transaction
+    -- Each day's rows, through the index on transaction_date (migration 0007).
+    INSERT INTO stale_rows
+    SELECT d, t.sender_id, t.receiver_id, t.currency_code, t.status, t.amount, t.is_suspicious
+    FROM unnest(days) AS d
+    JOIN transactions t ON t.transaction_date >= d::timestamp AT TIME ZONE 'UTC'
+                       AND t.transaction_date < (d + 1)::timestamp AT TIME ZONE 'UTC';
+
+    DELETE FROM daily_totals WHERE day = ANY (days);
+    INSERT INTO daily_totals (day, currency_code, status, transactions, volume, suspicious)
+    SELECT day, currency_code, status, count(*), sum(amount), count(*) FILTER (WHERE is_suspicious)
+    FROM stale_rows GROUP BY day, currency_code, status
+    ORDER BY day, currency_code, status;
+
+    DELETE FROM user_daily_totals WHERE day = ANY (days);
+    INSERT INTO user_daily_totals (day, user_id, currency_code, status, sent, sent_volume, received,
+                                   received_volume, suspicious)
+    SELECT day, user_id, currency_code, status, sum(sent), sum(sent_volume), sum(received), sum(received_volume),
+           count(*) FILTER (WHERE is_suspicious)
+    FROM (SELECT day, sender_id AS user_id, currency_code, status, 1 AS sent, amount AS sent_volume,
+                 0 AS received, 0 AS received_volume, is_suspicious FROM stale_rows
+          UNION ALL
+          SELECT day, receiver_id, currency_code, status, 0, 0, 1, amount, is_suspicious FROM stale_rows) AS sides
+    GROUP BY day, user_id, currency_code, status
+    -- Written in key order, so that a day's rows sit together on disk: a range of days reads few pages.
+    ORDER BY day, user_id, currency_code, status;
+
+    DELETE FROM user_monthly_totals WHERE month = ANY (months);
+    INSERT INTO user_monthly_totals (month, user_id, currency_code, status, sent, sent_volume, received,
+                                     received_volume, suspicious)
+    SELECT date_trunc('month', day)::date, user_id, currency_code, status, sum(sent), sum(sent_volume),
+           sum(received), sum(received_volume), sum(suspicious)
+    FROM user_daily_totals
+    WHERE day >= (SELECT min(m) FROM unnest(months) AS m)
+      AND date_trunc('month', day)::date = ANY (months)
+    GROUP BY 1, user_id, currency_code, status
+    ORDER BY 1, user_id, currency_code, status;
+    RETURN cardinality(days);
+END $$
+"""
+
+_MARK_OF_0008 = """
+CREATE FUNCTION mark_payment_days_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO payment_totals_stale (day) SELECT DISTINCT day FROM daily_totals;
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO payment_totals_stale (day) SELECT DISTINCT (transaction_date AT TIME ZONE 'UTC')::date FROM new_rows;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO payment_totals_stale (day) SELECT DISTINCT (transaction_date AT TIME ZONE 'UTC')::date FROM old_rows;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+_TRIGGERS_OF_0008 = [
+    'CREATE TRIGGER payment_days_inserted AFTER INSERT ON transactions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mark_payment_days_stale()',
+    'CREATE TRIGGER payment_days_updated AFTER UPDATE ON transactions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION mark_payment_days_stale()',
+    'CREATE TRIGGER payment_days_deleted AFTER DELETE ON transactions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION mark_payment_days_stale()',
+    'CREATE TRIGGER payment_days_truncated AFTER TRUNCATE ON transactions FOR EACH STATEMENT EXECUTE FUNCTION mark_payment_days_stale()',
+]
 
 
 def create_log() -> None:
-    """The log of changes (migration 0019 splits it in two, and puts it back on its way down)."""
+    """The log of changes (migration 0019 splits it in two)."""
     # No key and no index: appended to by every write, read whole and emptied by the refresh.
     op.create_table(
         "payment_totals_changes",
@@ -183,7 +265,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    before = _migration_0008()
     for trigger in ("payment_changes_inserted", "payment_changes_updated", "payment_changes_deleted",
                     "payment_changes_truncated"):
         op.execute(f"DROP TRIGGER {trigger} ON transactions")
@@ -195,7 +276,7 @@ def downgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint("stale_id", name=op.f("pk_payment_totals_stale")),
     )
-    op.execute(before.REFRESH)
-    op.execute(before.MARK)
-    for trigger in before.TRIGGERS:
+    op.execute(_REFRESH_OF_0008)
+    op.execute(_MARK_OF_0008)
+    for trigger in _TRIGGERS_OF_0008:
         op.execute(trigger)
