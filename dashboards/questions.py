@@ -3,6 +3,11 @@
 `{{name}}` is a filter's value; `[[ … ]]` is a clause that applies only when every filter in it has a value.
 `render` turns a question into SQL with bound parameters, so the same files serve Metabase and the tests (and
 the importer's built-in dashboard): a value is never written into the SQL.
+
+What questions share is written once, in fragments/, and put in when a question is loaded, so that Metabase
+receives plain SQL it can run: a line `{{> name}}` is replaced by fragments/name.sql; a question whose YAML
+names a `template` is fragments/<template>.sql with each `${key}` replaced by the YAML's `fill` value (words of
+the project's own files, never data).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 
 import yaml
 from sqlalchemy import TextClause, text
@@ -21,6 +27,7 @@ __all__ = ["DEFINITIONS", "Dashboard", "Question", "load_dashboard", "load_quest
 DEFINITIONS = data_path("metabase")
 _TAG = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.S)
+_INCLUDE = re.compile(r"^[ \t]*\{\{>\s*(\w+)\s*\}\}[ \t]*\n", re.M)
 
 
 @dataclass(frozen=True)
@@ -48,13 +55,30 @@ class Dashboard:
 
 
 def load_question(name: str, folder: Path = DEFINITIONS) -> Question:
-    """One question of metabase/questions/, on the dashboard or not; raises ValueError when a file is missing."""
+    """One question of metabase/questions/, on the dashboard or not, its fragments put in; raises ValueError when
+    a file, a fragment or a template's value is missing."""
     sql_path, meta_path = folder / "questions" / f"{name}.sql", folder / "questions" / f"{name}.yaml"
-    if not sql_path.exists() or not meta_path.exists():
+    meta = yaml.safe_load(meta_path.read_text()) if meta_path.exists() else None
+    if meta is None or not (sql_path.exists() or "template" in meta):
         raise ValueError(f"questions/{name}.sql or .yaml is missing")
-    meta = yaml.safe_load(meta_path.read_text())
-    return Question(name=name, title=meta["title"], sql=sql_path.read_text(), display=meta["display"],
+    if "template" in meta:
+        template = _fragment(folder, meta["template"], f"questions/{name}.yaml")
+        try:
+            sql = Template(template).substitute(meta.get("fill") or {})
+        except KeyError as e:
+            raise ValueError(f"questions/{name}.yaml fills no {e.args[0]!r} in its template") from None
+    else:
+        sql = sql_path.read_text()
+    sql = _INCLUDE.sub(lambda m: _fragment(folder, m.group(1), f"questions/{name}"), sql)
+    return Question(name=name, title=meta["title"], sql=sql, display=meta["display"],
                     visualization_settings=meta.get("visualization_settings") or {})
+
+
+def _fragment(folder: Path, name: str, used_by: str) -> str:
+    path = folder / "fragments" / f"{name}.sql"
+    if not path.exists():
+        raise ValueError(f"{used_by} uses fragments/{name}.sql, which is missing")
+    return path.read_text()
 
 
 def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
@@ -67,8 +91,8 @@ def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
         name = card["question"]
         try:
             questions[name] = load_question(name, folder)
-        except ValueError:
-            raise ValueError(f"dashboard.yaml places {name!r}, but questions/{name}.sql or .yaml is missing") from None
+        except ValueError as e:
+            raise ValueError(f"dashboard.yaml places {name!r}, but {e}") from None
         if unset := [tag for tag in questions[name].tags if tag not in filters]:
             raise ValueError(f"questions/{name}.sql uses {{{{{unset[0]}}}}}, which no filter of dashboard.yaml sets")
     return Dashboard(name=spec["name"], collection=spec["collection"], description=spec.get("description", ""),

@@ -1,15 +1,7 @@
 -- Volume per currency: amounts in different currencies are never added together.
 SELECT c.alpha_code AS currency, sum(transactions) AS transactions, sum(volume) AS volume
 FROM (
-  -- Without a username: the daily totals.
-  SELECT day, currency_code, status, transactions, volume, suspicious
-  FROM daily_totals
-  WHERE true [[AND {{username}} IS NULL]]
-  UNION ALL
-  -- With a username: that user's daily totals, sent and received.
-  SELECT day, currency_code, status, sent + received, sent_volume + received_volume, suspicious
-  FROM user_daily_totals
-  WHERE false [[OR user_id = (SELECT user_id FROM users WHERE username = {{username}})]]
+  {{> daily_slices}}
 ) AS slices
 JOIN currencies c ON c.numeric_code = slices.currency_code
 WHERE true
