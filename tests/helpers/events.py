@@ -44,7 +44,7 @@ def message(event: dict) -> tuple[bytes, bytes]:
     return event["transaction_id"].encode(), json.dumps(event).encode()
 
 
-# The example of the README and of the published schema, as a person would type it.
+# The example of docs/event-contract.md and of the published schema, as a person would type it.
 PUBLIC_EXAMPLE = (
     '{"transaction_id": "3f2b8c1e-9d4a-4c55-8a31-2b7e5f0c9d11", '
     '"sender_id": "a1ff384b-69c3-4a2f-b79a-11b7e3300927", '
