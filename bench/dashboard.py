@@ -44,7 +44,7 @@ from csv_importer import accounts
 from dashboards.questions import load_dashboard, load_question, render
 from payments_core.db.connect import make_engine
 from payments_core.db.seed import seed_users
-from payments_core.db.totals import refresh_totals
+from payments_core.totals import refresh_totals
 from platform_ops.servers import free_port, start_moto, start_process, start_tansu
 from platform_ops.setup import migrate_and_seed
 

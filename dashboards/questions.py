@@ -4,10 +4,10 @@
 `render` turns a question into SQL with bound parameters, so the same files serve Metabase and the tests (and
 the importer's built-in dashboard): a value is never written into the SQL.
 
-What questions share is written once, in fragments/, and put in when a question is loaded, so that Metabase
-receives plain SQL it can run: a line `{{> name}}` is replaced by fragments/name.sql; a question whose YAML
-names a `template` is fragments/<template>.sql with each `${key}` replaced by the YAML's `fill` value (words of
-the project's own files, never data).
+What questions share is written once, with the totals they read (payments_core/totals/questions/), and put in
+when a question is loaded, so that Metabase receives plain SQL it can run: a line `{{> name}}` is replaced by
+the fragment name.sql; a question whose YAML names a `template` is that fragment with each `${key}` replaced by
+the YAML's `fill` value (words of the project's own files, never data).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import yaml
 from sqlalchemy import TextClause, text
 
 from payments_core.resources import data_path
+from payments_core.totals import QUESTION_FRAGMENTS
 
 __all__ = ["DEFINITIONS", "Dashboard", "Question", "load_dashboard", "load_question", "render"]
 
@@ -54,7 +55,7 @@ class Dashboard:
     questions: dict[str, Question]
 
 
-def load_question(name: str, folder: Path = DEFINITIONS) -> Question:
+def load_question(name: str, folder: Path = DEFINITIONS, fragments: Path = QUESTION_FRAGMENTS) -> Question:
     """One question of metabase/questions/, on the dashboard or not, its fragments put in; raises ValueError when
     a file, a fragment or a template's value is missing."""
     sql_path, meta_path = folder / "questions" / f"{name}.sql", folder / "questions" / f"{name}.yaml"
@@ -62,26 +63,26 @@ def load_question(name: str, folder: Path = DEFINITIONS) -> Question:
     if meta is None or not (sql_path.exists() or "template" in meta):
         raise ValueError(f"questions/{name}.sql or .yaml is missing")
     if "template" in meta:
-        template = _fragment(folder, meta["template"], f"questions/{name}.yaml")
+        template = _fragment(fragments, meta["template"], f"questions/{name}.yaml")
         try:
             sql = Template(template).substitute(meta.get("fill") or {})
         except KeyError as e:
             raise ValueError(f"questions/{name}.yaml fills no {e.args[0]!r} in its template") from None
     else:
         sql = sql_path.read_text()
-    sql = _INCLUDE.sub(lambda m: _fragment(folder, m.group(1), f"questions/{name}"), sql)
+    sql = _INCLUDE.sub(lambda m: _fragment(fragments, m.group(1), f"questions/{name}"), sql)
     return Question(name=name, title=meta["title"], sql=sql, display=meta["display"],
                     visualization_settings=meta.get("visualization_settings") or {})
 
 
-def _fragment(folder: Path, name: str, used_by: str) -> str:
-    path = folder / "fragments" / f"{name}.sql"
+def _fragment(fragments: Path, name: str, used_by: str) -> str:
+    path = fragments / f"{name}.sql"
     if not path.exists():
-        raise ValueError(f"{used_by} uses fragments/{name}.sql, which is missing")
+        raise ValueError(f"{used_by} uses the fragment {name}.sql, which is missing")
     return path.read_text()
 
 
-def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
+def load_dashboard(folder: Path = DEFINITIONS, fragments: Path = QUESTION_FRAGMENTS) -> Dashboard:
     """The dashboard file and every question it places; raises ValueError naming a card without its files, or a
     question's `{{variable}}` that no filter of the dashboard sets."""
     spec = yaml.safe_load((folder / "dashboard.yaml").read_text())
@@ -90,7 +91,7 @@ def load_dashboard(folder: Path = DEFINITIONS) -> Dashboard:
     for card in spec["cards"]:
         name = card["question"]
         try:
-            questions[name] = load_question(name, folder)
+            questions[name] = load_question(name, folder, fragments)
         except ValueError as e:
             raise ValueError(f"dashboard.yaml places {name!r}, but {e}") from None
         if unset := [tag for tag in questions[name].tags if tag not in filters]:

@@ -31,6 +31,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from payments_core.errors import DatabaseUnavailable, TransientError
 from payments_core.kafka import CLIENT_LOG, producer_config
+from payments_core.totals import TotalsRefresher
 
 from . import refusals
 from .dead_letter import BrokerUnavailable, DeadLetters
@@ -44,7 +45,6 @@ from .sink import Outcome, PostgresSink
 from .state import Event as LoopEvent
 from .state import State, next_state
 from .topics import TopicCheck
-from .totals import TotalsRefresher
 from .watchdog import Watchdog, exit_process
 
 __all__ = ["Batch", "IngestionService"]

@@ -1,11 +1,12 @@
-"""What questions share is written once (metabase/fragments/) and put in when a question is loaded: Metabase, the
-built-in dashboard and the tests all receive the same plain SQL."""
+"""What questions share is written once, with the totals they read (payments_core/totals/questions/), and put in
+when a question is loaded: Metabase, the built-in dashboard and the tests all receive the same plain SQL."""
 
 import shutil
 
 import pytest
 
 from dashboards.questions import DEFINITIONS, load_dashboard, load_question
+from payments_core.totals import QUESTION_FRAGMENTS
 
 QUESTIONS = sorted(p.stem for p in (DEFINITIONS / "questions").glob("*.yaml"))
 
@@ -24,7 +25,7 @@ def test_top_senders_and_receivers_are_one_template_and_differ_only_in_their_sid
 
 
 def test_the_aggregate_questions_share_one_source_of_daily_slices():
-    shared = (DEFINITIONS / "fragments" / "daily_slices.sql").read_text()
+    shared = (QUESTION_FRAGMENTS / "daily_slices.sql").read_text()
     users = [name for name in QUESTIONS if shared in load_question(name).sql]
     assert len(users) == 6
     for name in users:
@@ -32,13 +33,14 @@ def test_the_aggregate_questions_share_one_source_of_daily_slices():
 
 
 def test_a_missing_fragment_or_value_is_named(tmp_path):
-    definitions = tmp_path / "metabase"
+    definitions, fragments = tmp_path / "metabase", tmp_path / "fragments"
     shutil.copytree(DEFINITIONS, definitions)
-    (definitions / "fragments" / "daily_slices.sql").unlink()
-    with pytest.raises(ValueError, match=r"questions/\w+ uses fragments/daily_slices.sql, which is missing"):
-        load_dashboard(definitions)
+    shutil.copytree(QUESTION_FRAGMENTS, fragments)
+    (fragments / "daily_slices.sql").unlink()
+    with pytest.raises(ValueError, match=r"questions/\w+ uses the fragment daily_slices.sql, which is missing"):
+        load_dashboard(definitions, fragments)
 
     meta = definitions / "questions" / "top_senders.yaml"
     meta.write_text(meta.read_text().replace("  party: sender\n", ""))
     with pytest.raises(ValueError, match=r"questions/top_senders.yaml fills no 'party' in its template"):
-        load_question("top_senders", definitions)
+        load_question("top_senders", definitions, fragments)

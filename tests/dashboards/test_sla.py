@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from dashboards.questions import load_dashboard, render
-from ingestion_service.totals import TotalsRefresher
 from payments_core.db.seed import seed_users
 from payments_core.db.service_levels import pending_beyond_sla, set_service_level
-from payments_core.db.totals import refresh_totals
+from payments_core.totals import TotalsRefresher, refresh_totals
 from platform_ops.setup import migrate_and_seed
 
 QUESTIONS = load_dashboard().questions

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from dashboards.questions import load_dashboard, load_question, render
 from payments_core.db.seed import seed_users
-from payments_core.db.totals import refresh_totals
+from payments_core.totals import refresh_totals
 
 DASHBOARD = load_dashboard()
 USER_QUESTIONS = {name: load_question(name).sql for name in ("user_activity", "user_history")}

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from payments_core.db.seed import seed_users
-from payments_core.db.totals import refresh_totals
+from payments_core.totals import refresh_totals
 
 __all__ = ["ALICE", "BOB", "CAROL", "IMPORT_ID", "TRANSACTIONS", "insert_known"]
 
