@@ -7,7 +7,7 @@ the importer's built-in dashboard): a value is never written into the SQL.
 What questions share is written once, with the totals they read (payments_core/totals/questions/), and put in
 when a question is loaded, so that Metabase receives plain SQL it can run: a line `{{> name}}` is replaced by
 the fragment name.sql; a question whose YAML names a `template` is that fragment with each `${key}` replaced by
-the YAML's `fill` value (words of the project's own files, never data).
+the YAML's `fill` value (words of the project's own files, never data; `$$` in a template stands for `$`).
 """
 
 from __future__ import annotations

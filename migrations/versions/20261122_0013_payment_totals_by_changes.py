@@ -51,10 +51,10 @@ BEGIN
 END $$
 """
 
-def fold_user_totals(table: str, period: str | None = None, of_day: str = "") -> str:
-    """The refresh's SQL that adds `changed_cells` to one table of users' totals, per `period` (a column: the
-    cell's day through `of_day`, a format of `{day}`) or for all time, then deletes the cells left at zero. Table,
-    column and expression are constants of the migrations, never data."""
+def _fold_user_totals(table: str, period: str | None = None, of_day: str = "") -> str:
+    """This migration's refresh's SQL that adds `changed_cells` to one table of users' totals, per `period` (a
+    column: the cell's day through `of_day`, a format of `{day}`) or for all time, then deletes the cells left at
+    zero. Table, column and expression are constants of this file, never data."""
     keys = [k for k in (period, "user_id", "currency_code", "status") if k]
     at = [of_day.format(day="day")] if period else []
     picked = ", ".join(at + ["user_id", "currency_code", "status"])
@@ -75,8 +75,8 @@ def fold_user_totals(table: str, period: str | None = None, of_day: str = "") ->
 """
 
 
-_USER_DAILY = fold_user_totals("user_daily_totals", "day", "{day}")
-_USER_MONTHLY = fold_user_totals("user_monthly_totals", "month", "date_trunc('month', {day})::date")
+_USER_DAILY = _fold_user_totals("user_daily_totals", "day", "{day}")
+_USER_MONTHLY = _fold_user_totals("user_monthly_totals", "month", "date_trunc('month', {day})::date")
 
 # Each total is a sum over cells (day, user or not, currency, status); a cell whose payments are all gone is
 # deleted, so that a total reads the same as the query over `transactions` it stands for.

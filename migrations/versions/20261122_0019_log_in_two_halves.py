@@ -118,8 +118,8 @@ _TAKE = """
             AS side (user_id, sent, sent_volume, received, received_volume, sent_suspicious)
         GROUP BY day, side.user_id, currency_code, status"""
 
-def refresh(take: str = _TAKE) -> str:
-    """The SQL of `refresh_payment_totals()`, reading each half with `take` (a later migration gives its own)."""
+def _refresh(take: str = _TAKE) -> str:
+    """The SQL of this migration's `refresh_payment_totals()`, reading each half with `take`."""
     return f"""
 CREATE OR REPLACE FUNCTION refresh_payment_totals() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -183,7 +183,7 @@ END $$
 """
 
 
-REFRESH = refresh()
+REFRESH = _refresh()
 
 
 # What the downgrade puts back: migration 0016's functions, as it installed them.
