@@ -39,7 +39,7 @@ from ingestion_service.records import Row
 from ingestion_service.service import IngestionService
 from ingestion_service.settings import IngestionSettings
 from ingestion_service.sink import copy_into
-from payments_core.db.connect import make_engine
+from payments_core.db.connect import libpq_dsn, make_engine
 from payments_core.db.seed import seed_users
 from payments_core.kafka import ensure_topics
 from payments_core.process import collect_garbage_for_a_stream
@@ -153,7 +153,7 @@ def copy_rate(database_url: str, rows: list[Row]) -> float:
     """Rows per second of one plain COPY of `rows` into `transactions` (same table, indexes and foreign keys)."""
     import psycopg2
 
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = libpq_dsn(database_url)
     data = "".join(r.copy_line() for r in rows)
     connection = psycopg2.connect(dsn)
     try:
@@ -265,7 +265,7 @@ def stages(bootstrap: str, databases: Database, topic_kind: str, n: int, batch: 
         messages += [m for m in consumer.consume(10_000, 0.5) if not m.error()]
     done()
     parser = Parser(settings)
-    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = libpq_dsn(settings.database_url)
     connection = psycopg2.connect(dsn)
     with connection.cursor() as cursor:
         cursor.execute(STAGING)

@@ -6,13 +6,15 @@ import psycopg2
 from psycopg2 import sql
 from sqlalchemy.engine import make_url
 
+from payments_core.db.connect import libpq_dsn
+
 __all__ = ["ensure_reader"]
 
 
 def ensure_reader(database_url: str, user: str, password: str) -> bool:
     """Create the role (or reset its password) and let it read every table and view, present and future.
     Returns True if the role was created."""
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = libpq_dsn(database_url)
     database = make_url(database_url).database
     role = sql.Identifier(user)
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import psycopg2
 from psycopg2 import errors as pg_errors
-from sqlalchemy.engine import make_url
 
 from payments_core.errors import DatabaseUnavailable
 
-__all__ = ["connect", "dsn", "first_line", "unavailable"]
+__all__ = ["connect", "first_line", "unavailable"]
 
 # uuid columns read back as the text the service holds ids in, on its connections whatever adapter is registered
 # globally: ids returned by the upsert, stored versions, users and import progress are compared with events' own.
@@ -20,11 +19,6 @@ UUID_AS_TEXT = psycopg2.extensions.new_type((2950,), "UUID_AS_TEXT", lambda valu
 # serialization failure (40), resources (53), an operator or a statement timeout (57), the system (58), the schema
 # or the rights (42, 3D, 3F, 28), a lock or state (55). The batch is retried later, never blamed on a message.
 SYSTEMIC_SQLSTATE_CLASSES = {"08", "28", "3D", "3F", "40", "42", "53", "55", "57", "58"}
-
-
-def dsn(database_url: str) -> str:
-    """libpq takes the URL as it is, once SQLAlchemy's driver suffix (postgresql+psycopg2) is removed."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def connect(dsn: str, statement_timeout_s: float, name: str):

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import psycopg2
 
+from payments_core.db.connect import libpq_dsn
+
 from . import database
 
 __all__ = ["Lookups"]
@@ -20,7 +22,7 @@ __all__ = ["Lookups"]
 
 class Lookups:
     def __init__(self, database_url: str, statement_timeout_s: float = 60.0) -> None:
-        self.dsn = database.dsn(database_url)
+        self.dsn = libpq_dsn(database_url)
         self.statement_timeout_s = statement_timeout_s
         self.user_ids: set[str] = set()
         self.user_by_name: dict[str, str] = {}

@@ -22,6 +22,7 @@ from psycopg2 import errors as pg_errors
 from psycopg2 import sql
 from psycopg2.extras import execute_values
 
+from payments_core.db.connect import libpq_dsn
 from payments_core.errors import DatabaseUnavailable
 
 from . import database, refusals
@@ -141,7 +142,7 @@ class Outcome:
 
 class PostgresSink:
     def __init__(self, database_url: str, statement_timeout_s: float = 60.0):
-        self.dsn = database.dsn(database_url)
+        self.dsn = libpq_dsn(database_url)
         self.statement_timeout_s = statement_timeout_s
         self._connection = None
         # What the batch's transaction is doing, and since when (monotonic): read by /health on another thread.

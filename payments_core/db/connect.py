@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from payments_core.errors import ServerStartError
 
-__all__ = ["ensure_database", "make_engine", "reachable", "wait_for_database"]
+__all__ = ["ensure_database", "libpq_dsn", "make_engine", "reachable", "wait_for_database"]
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -19,6 +19,12 @@ def make_engine(url: str, **kwargs) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg2")
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
+
+def libpq_dsn(url: str) -> str:
+    """The URL as libpq (psycopg2.connect, pg_dump) takes it: SQLAlchemy's driver suffix (postgresql+psycopg2)
+    removed, the password kept."""
+    return make_url(str(url)).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _server_url(url: str) -> str:

@@ -5,13 +5,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from dashboards.reader import ensure_reader
+from payments_core.db.connect import libpq_dsn
 
 
 @pytest.fixture
 def reader_role(database_url, databases):
     name = f"reader_{uuid.uuid4().hex[:8]}"
     yield name
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = libpq_dsn(database_url)
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(f'DROP OWNED BY "{name}"')  # a name made above, not data
     connection.close()

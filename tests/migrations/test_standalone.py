@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from payments_core.db.connect import make_engine
+from payments_core.db.connect import libpq_dsn, make_engine
 from payments_core.db.migrate import downgrade, upgrade
 
 VERSIONS = Path(__file__).parents[2] / "migrations" / "versions"
@@ -99,8 +98,7 @@ def pg_dump(url: str, major: int) -> str:
             break
     else:
         pytest.skip(f"no pg_dump of PostgreSQL {major} on this machine")
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)  # libpq's form
-    return subprocess.run([candidate, "--schema-only", "--no-owner", "--dbname", dsn],
+    return subprocess.run([candidate, "--schema-only", "--no-owner", "--dbname", libpq_dsn(url)],
                           check=True, capture_output=True, text=True).stdout
 
 
