@@ -10,6 +10,7 @@ from flask import Flask, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from payments_api.problems import from_http_error
 from payments_core import s3
 from payments_core.contract import bad_character
 from payments_core.db.connect import make_engine
@@ -23,6 +24,8 @@ from .settings import ImporterSettings
 from .views import auth
 
 __all__ = ["create_app"]
+
+API_PREFIX = "/api/"
 
 
 def create_app(settings: ImporterSettings | None = None) -> Flask:
@@ -49,6 +52,7 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     csrf.init_app(app)
     app.after_request(_protective_headers)
 
+    import payments_api
     from dashboards import web as dashboard
 
     from .views.imports import bp as imports_bp
@@ -59,6 +63,7 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     # Half the serving threads at most hold a live alert's stream; the other half always serve pages.
     dashboard.init_app(app, app.extensions["importer"].engine, settings.dashboard_cache_seconds,
                        alert_streams=settings.importer_threads // 2)
+    payments_api.init_app(app, app.extensions["importer"].engine, settings.api_requests_per_minute)
 
     @app.before_request
     def refuse_bad_characters():
@@ -74,6 +79,8 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if request.path.startswith(API_PREFIX):  # no page there: an unknown address or a refused character
+            return from_http_error(error)
         message = error.description
         if error.code == 413:
             message = too_large_message(settings)

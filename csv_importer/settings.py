@@ -46,6 +46,8 @@ class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Setting
     # How many proxies in front of the app add to X-Forwarded-For: the client's address (for the sign-in throttle
     # and the log) is taken from that header through that many of them. 0: the header is ignored.
     importer_trusted_proxies: int = Field(0, ge=0, le=10)
+    # Requests an API token may make per minute (and a sixth of it at once): beyond, 429 with Retry-After.
+    api_requests_per_minute: int = Field(600, ge=1, le=1_000_000)
 
     @model_validator(mode="after")
     def _secret_key_is_secret(self) -> ImporterSettings:

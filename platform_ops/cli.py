@@ -19,6 +19,7 @@ from .console import command as console_command
 from .console import dead_letters_command
 from .metabase import provision_command
 from .settings import StackSettings
+from .tokens import tokens
 from .users import users
 
 __all__ = ["cli", "main"]
@@ -123,7 +124,7 @@ def schemas(check: bool) -> None:
 
 # Each service brings its own commands (`payments ingest`, …); the operator's tools are this package's.
 for command in (ingest_command, *generator_commands, importer_command, provision_command, console_command,
-                dead_letters_command, users):
+                dead_letters_command, users, tokens):
     cli.add_command(command)
 
 

@@ -18,6 +18,8 @@ bp = Blueprint("auth", __name__)
 
 # Open without signing in: the health check, the login page itself, and the static assets.
 OPEN_ENDPOINTS = {"upload.health", "auth.login", "static", "dashboard.static"}
+# The API (payments_api) takes tokens, never the session: its requests pass this guard and the CSRF check to its own.
+API_BLUEPRINT = "api"
 # What a viewer may see: the dashboard, and signing out. Everything else needs the importer role.
 VIEWER_BLUEPRINTS = {"dashboard", "auth"}
 
@@ -104,7 +106,8 @@ def _signed_out(message: str | None = None):
 
 def _guard():
     """Before every request: a signed-in, active account whose session is young enough, in the right role."""
-    if request.endpoint in OPEN_ENDPOINTS or request.routing_exception is not None:
+    if (request.endpoint in OPEN_ENDPOINTS or request.routing_exception is not None
+            or request.blueprint == API_BLUEPRINT):
         return None  # a 404 or a 405 (with Allow) shows nothing of the data
     token, signed_in_at = session.get("token"), session.get("signed_in_at")
     if not isinstance(token, str) or not isinstance(signed_in_at, int | float):

@@ -33,8 +33,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from payments_core.fields import STATUSES
 
-__all__ = ["FLAG_KINDS", "IMPORT_STATUSES", "ROLES", "SOURCES", "Account", "Base", "Currency", "Import", "ImportFlag",
-           "ImportProgress", "RejectedEvent", "Transaction", "User", "WebSession"]
+__all__ = ["API_SCOPES", "FLAG_KINDS", "IMPORT_STATUSES", "ROLES", "SOURCES", "Account", "ApiToken", "Base",
+           "Currency", "Import", "ImportFlag", "ImportProgress", "RejectedEvent", "Transaction", "User", "WebSession"]
 
 # Where a transaction came from: the data generator, a CSV file through the importer, or typed by hand.
 SOURCES = ("generator", "csv_import", "manual")
@@ -52,6 +52,8 @@ FLAG_KINDS = ("duplicate", "suspicious", "malformed", "conflict")
 SUPERSEDED_REASONS = ("older", "conflict")
 # Who may do what in the web app: a viewer reads the dashboard; an importer also uploads and sees the imports.
 ROLES = ("viewer", "importer")
+# What an API token may do: read the data, and import CSV files.
+API_SCOPES = ("read", "import")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -178,6 +180,9 @@ class RejectedEvent(Base):
                          postgresql_nulls_not_distinct=True),
         # The importer's status page lists an import's refused rows.
         Index("ix_rejected_events_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
+        # A payment's history in the API (migration 0026).
+        Index("ix_rejected_events_transaction_id", "transaction_id",
+              postgresql_where=text("transaction_id IS NOT NULL")),
     )
 
 
@@ -261,6 +266,31 @@ class WebSession(Base):
     __table_args__ = (Index("ix_web_sessions_open", "account_id", postgresql_where=text("ended_at IS NULL")),)
 
 
+class ApiToken(Base):
+    """A token of the read and import API: `pay_<public_id>_<secret>`, of which the table keeps the public id and
+    the SHA-256 of the secret only. Open while not revoked and not expired; one open token per name."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[int] = mapped_column(Integer, Identity(always=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # The account that made it on the web page; NULL for a token made with `payments tokens create`.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.account_id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # to the minute
+
+    __table_args__ = (
+        CheckConstraint(f"scopes <@ ARRAY[{', '.join(repr(s) for s in API_SCOPES)}]::text[] "
+                        "AND cardinality(scopes) > 0", name="scopes_known"),
+        Index("ix_api_tokens_open_name", "name", unique=True, postgresql_where=text("revoked_at IS NULL")),
+    )
+
+
 class ImportProgress(Base):
     """The rows of an import that the ingestion service saved from one partition, written with the rows.
 
@@ -317,6 +347,8 @@ class SupersededEvent(Base):
                          postgresql_nulls_not_distinct=True),
         # An import's page counts its rows older than what is stored.
         Index("ix_superseded_events_import_id", "import_id", postgresql_where=text("import_id IS NOT NULL")),
+        # A payment's history in the API (migration 0026).
+        Index("ix_superseded_events_transaction_id", "transaction_id"),
     )
 
 

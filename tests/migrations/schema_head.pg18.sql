@@ -207,6 +207,27 @@ ALTER TABLE public.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS IDEN
 CREATE TABLE public.alembic_version (
     version_num character varying(32) NOT NULL
 );
+CREATE TABLE public.api_tokens (
+    token_id integer NOT NULL,
+    name character varying(100) NOT NULL,
+    public_id character varying(16) NOT NULL,
+    secret_hash bytea NOT NULL,
+    scopes text[] NOT NULL,
+    account_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    CONSTRAINT ck_api_tokens_ck_api_tokens_scopes_known CHECK (((scopes <@ ARRAY['read'::text, 'import'::text]) AND (cardinality(scopes) > 0)))
+);
+ALTER TABLE public.api_tokens ALTER COLUMN token_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.api_tokens_token_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 CREATE TABLE public.currencies (
     numeric_code smallint NOT NULL,
     alpha_code character varying(3) NOT NULL,
@@ -603,6 +624,8 @@ ALTER TABLE ONLY public.alembic_version
     ADD CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num);
 ALTER TABLE ONLY public.accounts
     ADD CONSTRAINT pk_accounts PRIMARY KEY (account_id);
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT pk_api_tokens PRIMARY KEY (token_id);
 ALTER TABLE ONLY public.currencies
     ADD CONSTRAINT pk_currencies PRIMARY KEY (numeric_code);
 ALTER TABLE ONLY public.daily_totals
@@ -637,6 +660,8 @@ ALTER TABLE ONLY public.web_sessions
     ADD CONSTRAINT pk_web_sessions PRIMARY KEY (token_hash);
 ALTER TABLE ONLY public.accounts
     ADD CONSTRAINT uq_accounts_username UNIQUE (username);
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT uq_api_tokens_public_id UNIQUE (public_id);
 ALTER TABLE ONLY public.currencies
     ADD CONSTRAINT uq_currencies_alpha_code UNIQUE (alpha_code);
 ALTER TABLE ONLY public.overruled_flags
@@ -647,6 +672,7 @@ ALTER TABLE ONLY public.superseded_events
     ADD CONSTRAINT uq_superseded_events_message UNIQUE NULLS NOT DISTINCT (topic, partition, "offset", message_timestamp);
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT uq_users_username UNIQUE (username);
+CREATE UNIQUE INDEX ix_api_tokens_open_name ON public.api_tokens USING btree (name) WHERE (revoked_at IS NULL);
 CREATE INDEX ix_imports_content_digest ON public.imports USING btree (content_digest);
 CREATE INDEX ix_imports_sha256 ON public.imports USING btree (sha256);
 CREATE INDEX ix_rejected_events_import_id ON public.rejected_events USING btree (import_id) WHERE (import_id IS NOT NULL);
@@ -665,6 +691,8 @@ CREATE TRIGGER payment_changes_inserted AFTER INSERT ON public.transactions REFE
 CREATE TRIGGER payment_changes_truncated AFTER TRUNCATE ON public.transactions FOR EACH STATEMENT EXECUTE FUNCTION public.note_payment_changes();
 CREATE TRIGGER payment_changes_updated AFTER UPDATE ON public.transactions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.note_payment_changes();
 CREATE TRIGGER transactions_touch_modified_at BEFORE UPDATE ON public.transactions FOR EACH ROW EXECUTE FUNCTION public.transactions_touch_modified_at();
+ALTER TABLE ONLY public.api_tokens
+    ADD CONSTRAINT fk_api_tokens_account_id_accounts FOREIGN KEY (account_id) REFERENCES public.accounts(account_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.import_flags
     ADD CONSTRAINT fk_import_flags_import_id_imports FOREIGN KEY (import_id) REFERENCES public.imports(import_id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.transactions

@@ -1,0 +1,88 @@
+"""The API's endpoints over the dashboards' known data: what a finance tool or a script reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.known_data import ALICE, BOB, IMPORT_ID
+
+
+@pytest.fixture
+def api(importer_settings, known):
+    from csv_importer import create_app
+    from payments_api import tokens
+
+    app = create_app(importer_settings)
+    token = tokens.create(app.extensions["importer"].engine, "finance", ["read"]).token
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+def test_a_users_payments_are_those_it_sent_or_received_newest_first(api):
+    answer = api.get("/api/v1/payments", query_string={"user": ALICE.username})
+
+    assert answer.status_code == 200, answer.text
+    payments = answer.json["payments"]
+    assert sorted(p["amount"] for p in payments) == ["10.00", "100.00", "8000.01", "9000.00"]
+    keys = [(p["transaction_date"], p["transaction_id"]) for p in payments]
+    assert keys == sorted(keys, reverse=True)
+    assert all(ALICE.username in (p["sender"], p["receiver"]) for p in payments)
+    assert answer.json["next"] is None
+
+
+def test_filters_combine_and_amounts_are_exact_strings_with_their_currency(api):
+    answer = api.get("/api/v1/payments", query_string={"currency": "eur", "suspicious": "true"})
+
+    assert [(p["amount"], p["currency"], p["status"]) for p in answer.json["payments"]] == [
+        ("8000.01", "EUR", "failed")]
+    imported = answer.json["payments"][0]["imported_from"]
+    assert imported["import_id"] == str(IMPORT_ID) and imported["line"] == 2
+
+
+def test_a_payments_history_shows_the_version_set_aside(api):
+    listed = api.get("/api/v1/payments", query_string={"user": ALICE.username, "to": "2025-07-01"}).json
+    href = listed["payments"][0]["href"]
+
+    answer = api.get(href)
+
+    assert answer.status_code == 200, answer.text
+    assert [v["reason"] for v in answer.json["set_aside"]] == ["conflict"]
+
+
+def test_a_users_summary_adds_up_what_it_sent_and_received(api):
+    answer = api.get(f"/api/v1/users/{BOB.username}/summary", query_string={"from": "2025-07-01", "to": "2025-07-03"})
+
+    assert answer.status_code == 200, answer.text
+    lines = {(t["currency"], t["status"]): t for t in answer.json["totals"]}
+    assert lines["USD", "completed"]["received"] == {"payments": 1, "amount": "100.00"}
+    assert lines["GBP", "completed"]["sent"] == {"payments": 1, "amount": "10.00"}
+
+
+def test_reports(api):
+    daily = api.get("/api/v1/reports/daily", query_string={"date": "2025-07-02"}).json
+    assert {(t["currency"], t["status"], t["payments"]) for t in daily["totals"]} == {
+        ("USD", "pending", 1), ("EUR", "completed", 1)}
+    failed = api.get("/api/v1/reports/failed", query_string={"from": "2025-07-01", "to": "2025-07-31"}).json
+    assert [(d["date"], d["currency"], d["amount"]) for d in failed["days"]] == [("2025-07-03", "EUR", "8000.01")]
+    pending = api.get("/api/v1/reports/pending-beyond-sla").json
+    assert [p["amount"] for p in pending["oldest"]] == ["9000.00"]
+    suspicious = api.get("/api/v1/reports/suspicious").json
+    assert [p["amount"] for p in suspicious["payments"]] == ["8000.01", "9000.00"]
+
+
+def test_imports_and_their_refused_rows(api):
+    listed = api.get("/api/v1/imports").json
+    assert [i["file_name"] for i in listed["imports"]] == ["july.csv"]
+    one = api.get(listed["imports"][0]["href"]).json
+    assert one["rows"]["refused"] == 1 and one["refused_rows"][0]["line"] == 3
+    refused = api.get("/api/v1/rejected-events", query_string={"reason": "unknown_user"}).json
+    assert [e["import_line"] for e in refused["rejected_events"]] == [3]
+
+
+def test_a_bad_parameter_is_a_problem_naming_it(api):
+    answer = api.get("/api/v1/payments", query_string={"from": "July", "limit": "0"})
+
+    assert answer.status_code == 400
+    assert answer.content_type == "application/problem+json"
+    assert {e["parameter"] for e in answer.json["errors"]} == {"from", "limit"}
