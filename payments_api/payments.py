@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import Connection, and_, select, tuple_, union_all
+from sqlalchemy import Connection, select, tuple_, union_all
 from sqlalchemy.orm import aliased
 
 from payments_core.db.models import Currency, Import, RejectedEvent, SupersededEvent, Transaction, User
@@ -72,7 +72,7 @@ def page(conn: Connection, query: PaymentsQuery, currency: int | None, after: tu
              else (T.c.transaction_date.desc(), T.c.transaction_id.desc()))
 
     def part(*also):
-        return select(T).where(and_(*where, *also)).order_by(*order).limit(query.limit)
+        return select(T).where(*where, *also).order_by(*order).limit(query.limit)
 
     if query.user is not None:
         user = select(User.user_id).where(User.username == query.user).scalar_subquery()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import Connection, and_, func, select, text, tuple_
+from sqlalchemy import Connection, func, select, text, tuple_
 
 from payments_core.contract import Reason
 from payments_core.db.models import Import, ImportProgress, RejectedEvent, SupersededEvent
@@ -82,7 +82,7 @@ def rejected_page(conn: Connection, query: RejectedEventsQuery, after: tuple | N
         where.append(r.transaction_id == query.transaction_id)
     if after is not None:
         where.append(r.rejected_event_id < after[0])
-    rows = conn.execute(select(r).where(and_(*where)).order_by(r.rejected_event_id.desc()).limit(query.limit))
+    rows = conn.execute(select(r).where(*where).order_by(r.rejected_event_id.desc()).limit(query.limit))
     return [{"rejected_event_id": x.rejected_event_id, "topic": x.topic, "partition": x.partition,
              "offset": x.offset, "transaction_id": x.transaction_id, "import_id": x.import_id,
              "import_line": x.import_line, "reasons": x.reasons, "payload": _payload(x.payload),
