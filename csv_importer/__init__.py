@@ -56,10 +56,12 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
     from dashboards import web as dashboard
 
     from .views.imports import bp as imports_bp
+    from .views.tokens import bp as tokens_bp
     from .views.upload import bp as upload_bp
 
     app.register_blueprint(upload_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(tokens_bp)
     # Half the serving threads at most hold a live alert's stream; the other half always serve pages.
     dashboard.init_app(app, app.extensions["importer"].engine, settings.dashboard_cache_seconds,
                        alert_streams=settings.importer_threads // 2)
