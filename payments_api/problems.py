@@ -9,6 +9,8 @@ import math
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
+from payments_core.errors import PlatformError
+
 __all__ = ["MEDIA_TYPE", "Problem", "from_http_error", "response"]
 
 MEDIA_TYPE = "application/problem+json"
@@ -18,7 +20,7 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
           429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
 
 
-class Problem(Exception):
+class Problem(PlatformError):
     """An answer other than success. `errors` names the parameters at fault: [{"parameter": …, "detail": …}]."""
 
     def __init__(self, status: int, detail: str, errors: list[dict] | None = None, headers: dict | None = None,

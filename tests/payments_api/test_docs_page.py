@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers.browser import CHROMIUM_ARGS  # noqa: F401  (the browser fixture launches with them)
 
 @pytest.fixture
 def served(importer_settings):
