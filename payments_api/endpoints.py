@@ -98,7 +98,10 @@ def endpoint(method: str, path: str, *, scope: str, response: type[BaseModel], q
             if isinstance(answer, Response):
                 return answer
             body_text = response.model_validate(answer).model_dump_json(by_alias=True)
-            return Response(body_text, status=status, mimetype="application/json")
+            reply = Response(body_text, status=status, mimetype="application/json")
+            if answer.get("next"):
+                reply.headers["Link"] = f'<{answer["next"]}>; rel="next"'
+            return reply
 
         bp.add_url_rule(path.replace("{", "<").replace("}", ">"), view.__name__, run, methods=[method])
         return view

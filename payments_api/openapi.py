@@ -65,6 +65,9 @@ def document() -> dict:
         if e.status == 202:
             success["headers"] = {"Location": {"description": "the import's address",
                                                "schema": {"type": "string"}}}
+        if "next" in e.response.model_fields:
+            success["headers"] = {"Link": {"description": "the next page, as `next` says: <…>; rel=\"next\"",
+                                           "schema": {"type": "string"}}}
         responses = {str(e.status): success}
         for status in sorted({400, 401, 403, 429, *e.errors}):
             responses[str(status)] = _problem(status)

@@ -159,10 +159,12 @@ def test_pages_neither_skip_nor_repeat_while_payments_arrive(importer_settings):
     seen: list[str] = []
     link = f"/api/v1/payments?user={ALICE.username}&limit=7"
     while link:
-        page = api.get(link).json
+        answer = api.get(link)
+        page = answer.json
         seen += [p["transaction_id"] for p in page["payments"]]
         insert(3)  # newer, older and the same times as the page just read
         link = page["next"]
+        assert answer.headers.get("Link") == (f'<{link}>; rel="next"' if link else None)
 
     assert len(seen) == len(set(seen))  # nothing repeated
     assert before <= set(seen)  # nothing there from the start skipped
