@@ -46,6 +46,15 @@ def test_without_a_token_or_with_a_wrong_one_the_answer_is_401_saying_how_to_sen
     assert call(app, made).status_code == 200
 
 
+def test_a_signed_in_session_opens_no_api_endpoint(app):
+    person = ImporterClient(app, "signed-in")
+
+    for path in ("/api/v1/payments", "/api/v1/imports", "/api/v1/reports/daily?date=2025-07-07"):
+        assert person.get(path).status_code == 401, path
+    refused = person.post("/api/v1/imports", data={"csrf_token": person.token, "file": (io.BytesIO(CSV), "a.csv")})
+    assert refused.status_code == 401
+
+
 def test_a_token_does_only_what_its_scopes_allow(app):
     reader = tokens.create(engine_of(app), "reader", ["read"]).token
     uploader = tokens.create(engine_of(app), "uploader", ["import"]).token
