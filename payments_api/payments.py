@@ -7,7 +7,7 @@ suspicious payments is read from their partial indexes."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, select, tuple_, union_all
 from sqlalchemy.orm import aliased
@@ -16,7 +16,7 @@ from payments_core.db.models import Currency, Import, RejectedEvent, SupersededE
 
 from .models import PaymentsQuery
 
-__all__ = ["currency_code", "day_start", "detail", "page", "payment_of"]
+__all__ = ["currency_code", "day_start", "days_between", "detail", "page", "payment_of"]
 
 T = Transaction.__table__
 SENDER, RECEIVER = aliased(User), aliased(User)
@@ -25,6 +25,17 @@ PREFIX = "/api/v1"
 
 def day_start(day) -> datetime:
     return datetime.combine(day, time(), UTC)
+
+
+def days_between(column, first, last) -> list:
+    """`column` (a time) within the days `first` to `last` (UTC, both included; None: open). The last day of the
+    calendar (9999-12-31) has no day after it: it leaves the range open."""
+    where = []
+    if first is not None:
+        where.append(column >= day_start(first))
+    if last is not None and last < date.max:
+        where.append(column < day_start(last + timedelta(days=1)))
+    return where
 
 
 def currency_code(conn: Connection, alpha: str) -> int | None:
@@ -54,11 +65,7 @@ def _named(inner):
 def page(conn: Connection, query: PaymentsQuery, currency: int | None, after: tuple | None,
          oldest_first: bool = False, extra=()) -> list:
     """A page of payments matching `query`, newest first (or `oldest_first`), after the (date, id) `after`."""
-    where = list(extra)
-    if query.from_:
-        where.append(T.c.transaction_date >= day_start(query.from_))
-    if query.to:
-        where.append(T.c.transaction_date < day_start(query.to + timedelta(days=1)))
+    where = [*extra, *days_between(T.c.transaction_date, query.from_, query.to)]
     for column, value in ((T.c.status, query.status), (T.c.is_suspicious, query.suspicious),
                           (T.c.source, query.source), (T.c.currency_code, currency)):
         if value is not None:

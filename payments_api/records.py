@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from sqlalchemy import Connection, func, select, text, tuple_
 
@@ -11,7 +10,7 @@ from payments_core.contract import Reason
 from payments_core.db.models import Import, ImportProgress, RejectedEvent, SupersededEvent
 
 from .models import RejectedEventsQuery
-from .payments import PREFIX, day_start
+from .payments import PREFIX, days_between
 
 __all__ = ["import_of", "imports_page", "rejected_page"]
 
@@ -72,10 +71,7 @@ def rejected_page(conn: Connection, query: RejectedEventsQuery, after: tuple | N
     where = []
     if query.reason:
         where.append(r.reasons.contains([{"code": query.reason}]))
-    if query.from_:
-        where.append(r.rejected_at >= day_start(query.from_))
-    if query.to:
-        where.append(r.rejected_at < day_start(query.to + timedelta(days=1)))
+    where += days_between(r.rejected_at, query.from_, query.to)
     if query.import_id:
         where.append(r.import_id == query.import_id)
     if query.transaction_id:

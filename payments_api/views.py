@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Response, current_app, request
 from sqlalchemy import select, text
@@ -24,6 +24,7 @@ __all__: list[str] = []
 UUID_SCHEMA = {"type": "string", "format": "uuid"}
 # Most days a failed-payments report covers at once (a year and a day): its answer stays small.
 FAILED_DAYS = 366
+DEFAULT_DAYS = 30  # without from or to: the last 30 days (or the 30 from `from`, or up to `to`)
 
 
 def _engine():
@@ -112,8 +113,14 @@ def failed_report(caller, query: models.RangeQuery):
 
     Over `from` to `to` (UTC, both included; at most 366 days; the last 30 days without them). `payments` lists
     the failed payments themselves."""
-    last = query.to or (query.from_ + timedelta(days=29) if query.from_ else datetime.now(UTC).date())
-    first = query.from_ or last - timedelta(days=29)
+    span = timedelta(days=DEFAULT_DAYS - 1)
+    if query.to:
+        last = query.to
+    elif query.from_:
+        last = query.from_ + span if query.from_ <= date.max - span else date.max
+    else:
+        last = datetime.now(UTC).date()
+    first = query.from_ or (last - span if last >= date.min + span else date.min)
     if (last - first).days >= FAILED_DAYS:
         raise Problem.bad_parameter("to", f"a report covers at most {FAILED_DAYS} days")
     with _engine().connect() as conn:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers.known_data import ALICE, BOB, IMPORT_ID
 
@@ -12,7 +16,7 @@ def api(importer_settings, known):
     from csv_importer import create_app
     from payments_api import tokens
 
-    app = create_app(importer_settings)
+    app = create_app(importer_settings.model_copy(update={"api_requests_per_minute": 1_000_000}))
     token = tokens.create(app.extensions["importer"].engine, "finance", ["read"]).token
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
@@ -86,3 +90,24 @@ def test_a_bad_parameter_is_a_problem_naming_it(api):
     assert answer.status_code == 400
     assert answer.content_type == "application/problem+json"
     assert {e["parameter"] for e in answer.json["errors"]} == {"from", "limit"}
+
+
+DATED = ["/api/v1/payments", "/api/v1/reports/failed", "/api/v1/reports/suspicious", "/api/v1/rejected-events",
+         f"/api/v1/users/{BOB.username}/summary"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=st.none() | st.dates(), last=st.none() | st.dates())
+@example(first=None, last=date.max)
+@example(first=date.max, last=None)
+@example(first=None, last=date.min)
+def test_any_days_of_the_calendar_are_an_answer_or_a_400_naming_the_parameter(api, first, last):
+    given = {name: day.isoformat() for name, day in (("from", first), ("to", last)) if day is not None}
+
+    for path in DATED:
+        answer = api.get(path, query_string=given)
+        assert answer.status_code in (200, 400), (path, given, answer.text)
+        if answer.status_code == 400:
+            assert {e["parameter"] for e in answer.json["errors"]} <= {"from", "to"}, answer.json
+    daily = api.get("/api/v1/reports/daily", query_string={"date": (first or last or date.max).isoformat()})
+    assert daily.status_code == 200
