@@ -172,7 +172,7 @@ def rows_of(database_url: str) -> list[Row]:
     with engine.connect() as conn:
         result = conn.execute(text(
             "SELECT transaction_id, sender_id, receiver_id, amount, currency_code, transaction_date, status, "
-            "is_suspicious, source, import_id, import_line FROM transactions"))
+            "is_suspicious, source, import_id, import_line, topic, partition, \"offset\" FROM transactions"))
         rows = [Row(*r) for r in result]
     engine.dispose()
     return rows

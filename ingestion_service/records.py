@@ -20,7 +20,7 @@ __all__ = ["TRANSACTION_COLUMNS", "Event", "Refusal", "Row", "Source"]
 # The columns the service writes, in the order of Row's fields (and of the COPY stream).
 TRANSACTION_COLUMNS = (
     "transaction_id", "sender_id", "receiver_id", "amount", "currency_code", "transaction_date", "status",
-    "is_suspicious", "source", "import_id", "import_line",
+    "is_suspicious", "source", "import_id", "import_line", "topic", "partition", "offset",
 )
 
 
@@ -106,14 +106,19 @@ class Row:
     source: str
     import_id: str | None
     import_line: int | None
+    topic: str  # the message it was written from
+    partition: int
+    offset: int
 
     def copy_line(self) -> str:
         """The row in COPY's text format, columns in TRANSACTION_COLUMNS order. Every field is a validated id,
-        number, date, boolean or fixed word, so none can hold a tab, newline or backslash that needs escaping."""
+        number, date, boolean or fixed word, or a topic's name (letters, digits, `.`, `_`, `-` only), so none can
+        hold a tab, newline or backslash that needs escaping."""
         return (
             f"{self.transaction_id}\t{self.sender_id}\t{self.receiver_id}\t{self.amount:f}\t{self.currency_code}\t"
             f"{self.transaction_date.isoformat()}\t{self.status}\t{'t' if self.is_suspicious else 'f'}\t"
-            f"{self.source}\t{_or_null(self.import_id)}\t{_or_null(self.import_line)}\n"
+            f"{self.source}\t{_or_null(self.import_id)}\t{_or_null(self.import_line)}\t{self.topic}\t"
+            f"{self.partition}\t{self.offset}\n"
         )
 
 

@@ -81,6 +81,9 @@ class Resolver:
             source="generator" if origin == SOURCE_GENERATOR else "manual",
             import_id=None,
             import_line=None,
+            topic=event.source.topic,
+            partition=event.source.partition,
+            offset=event.source.offset,
         )
 
     def _import_row(self, event: Event) -> Row | Refusal:
@@ -104,4 +107,7 @@ class Resolver:
             source="csv_import",
             import_id=event.import_id,
             import_line=event.import_line,
+            topic=event.source.topic,
+            partition=event.source.partition,
+            offset=event.source.offset,
         )

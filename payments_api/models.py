@@ -166,7 +166,15 @@ class RefusedVersion(BaseModel):
     rejected_at: datetime
 
 
+class Message(BaseModel):
+    topic: str
+    partition: int
+    offset: int
+
+
 class PaymentDetail(Payment):
+    written_from: Message | None = Field(description="the Kafka message the stored version was written from (null "
+                                                     "for a payment stored before the platform kept it)")
     first_stored_at: datetime
     last_changed_at: datetime
     set_aside: list[SetAside] = Field(description="versions not applied, oldest first")

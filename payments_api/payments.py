@@ -98,7 +98,9 @@ def detail(conn: Connection, transaction_id: uuid.UUID) -> dict | None:
     if row is None:
         return None
     found = payment_of(row)
-    found.update(first_stored_at=row.created_at, last_changed_at=row.modified_at)
+    found.update(first_stored_at=row.created_at, last_changed_at=row.modified_at, written_from=None)
+    if row.topic is not None:
+        found["written_from"] = {"topic": row.topic, "partition": row.partition, "offset": row.offset}
     s = SupersededEvent
     found["set_aside"] = [dict(r._mapping) for r in conn.execute(
         select(s.reason, s.incoming_status, s.incoming_date, s.stored_status, s.stored_date, s.differing_fields,

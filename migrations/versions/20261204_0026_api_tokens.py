@@ -2,8 +2,10 @@
 
 A token is `pay_<public id>_<secret>`. The table holds the public id, by which a request's token is found, and the
 SHA-256 of the secret, compared in constant time: a reader of the table cannot call the API with what it finds.
-A payment's history (`GET /payments/{id}`) reads the versions set aside and refused for one transaction: both
-tables get an index on it. A token is named (one open token per name), has scopes (`read`, `import`), may expire, and is revoked rather than
+A payment's history (`GET /payments/{id}`) says where its stored version came from: `transactions` keeps the
+topic, partition and offset of the message it was written from (NULL for the rows written before), as
+`rejected_events` and `superseded_events` already do for theirs; and it reads the versions set aside and refused
+for one transaction: both tables get an index on it. A token is named (one open token per name), has scopes (`read`, `import`), may expire, and is revoked rather than
 deleted, so that what it did stays explained. A token made on the web page belongs to the account that made it.
 
 Revision ID: 0026
@@ -45,6 +47,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_api_tokens_open_name", "api_tokens", ["name"], unique=True,
                     postgresql_where=sa.text("revoked_at IS NULL"))
+    op.add_column("transactions", sa.Column("topic", sa.Text(), nullable=True))
+    op.add_column("transactions", sa.Column("partition", sa.Integer(), nullable=True))
+    op.add_column("transactions", sa.Column("offset", sa.BigInteger(), nullable=True))
     op.create_index("ix_superseded_events_transaction_id", "superseded_events", ["transaction_id"])
     op.create_index("ix_rejected_events_transaction_id", "rejected_events", ["transaction_id"],
                     postgresql_where=sa.text("transaction_id IS NOT NULL"))
@@ -53,5 +58,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_rejected_events_transaction_id", table_name="rejected_events")
     op.drop_index("ix_superseded_events_transaction_id", table_name="superseded_events")
+    op.drop_column("transactions", "offset")
+    op.drop_column("transactions", "partition")
+    op.drop_column("transactions", "topic")
     op.drop_index("ix_api_tokens_open_name", table_name="api_tokens")
     op.drop_table("api_tokens")

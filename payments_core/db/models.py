@@ -122,6 +122,10 @@ class Transaction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Moved by the trigger `transactions_touch_modified_at` (see the first migration).
     modified_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The message the stored version was written from (migration 0026; NULL for rows written before).
+    topic: Mapped[str | None] = mapped_column(Text)
+    partition: Mapped[int | None] = mapped_column(Integer)
+    offset: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),

@@ -273,6 +273,9 @@ CREATE TABLE public.transactions (
     import_line integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     modified_at timestamp with time zone DEFAULT now() NOT NULL,
+    topic text,
+    partition integer,
+    "offset" bigint,
     CONSTRAINT ck_transactions_amount_positive CHECK ((amount > (0)::numeric)),
     CONSTRAINT ck_transactions_import_provenance CHECK (((source = 'csv_import'::text) = ((import_id IS NOT NULL) AND (import_line IS NOT NULL)))),
     CONSTRAINT ck_transactions_sender_not_receiver CHECK ((sender_id <> receiver_id)),
@@ -676,7 +679,9 @@ CREATE UNIQUE INDEX ix_api_tokens_open_name ON public.api_tokens USING btree (na
 CREATE INDEX ix_imports_content_digest ON public.imports USING btree (content_digest);
 CREATE INDEX ix_imports_sha256 ON public.imports USING btree (sha256);
 CREATE INDEX ix_rejected_events_import_id ON public.rejected_events USING btree (import_id) WHERE (import_id IS NOT NULL);
+CREATE INDEX ix_rejected_events_transaction_id ON public.rejected_events USING btree (transaction_id) WHERE (transaction_id IS NOT NULL);
 CREATE INDEX ix_superseded_events_import_id ON public.superseded_events USING btree (import_id) WHERE (import_id IS NOT NULL);
+CREATE INDEX ix_superseded_events_transaction_id ON public.superseded_events USING btree (transaction_id);
 CREATE INDEX ix_transactions_import_id ON public.transactions USING btree (import_id) WHERE (import_id IS NOT NULL);
 CREATE INDEX ix_transactions_pending ON public.transactions USING btree (transaction_date) INCLUDE (currency_code) WHERE (status = 'pending'::text);
 CREATE INDEX ix_transactions_receiver ON public.transactions USING btree (receiver_id, transaction_date) INCLUDE (sender_id, currency_code, status, amount, is_suspicious);

@@ -126,6 +126,7 @@ def test_a_payments_history_after_a_stale_version(importer_settings, importer_in
     history = wait_until(lambda: (h := api.get(href).json)["set_aside"] and h, message="the stale version set aside")
 
     assert history["status"] == "completed" and history["source"] == "manual"  # typed, not the generator's
+    assert history["written_from"]["topic"] == topic
     [aside] = history["set_aside"]
     assert (aside["reason"], aside["incoming_status"], aside["stored_status"]) == ("older", "pending", "completed")
     assert aside["topic"] == topic and aside["offset"] >= 0
