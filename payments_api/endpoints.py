@@ -52,6 +52,9 @@ def _caller(scope: str) -> tokens.Caller:
     if scope not in caller.scopes:
         raise Problem(403, f"The token {caller.name!r} may {' and '.join(sorted(caller.scopes))}; this needs the "
                            f"scope {scope!r}.")
+    if scope == "import" and caller.role not in (None, "importer"):
+        raise Problem(403, f"The token {caller.name!r} belongs to {caller.username!r}, whose account may no longer "
+                           "import files (it has the viewer role).")
     wait = api.rate_limit.take(caller.token_id)
     if wait > 0:
         raise Problem.too_many(wait)
@@ -84,7 +87,9 @@ def read_query(model: type[BaseModel]):
 
 def endpoint(method: str, path: str, *, scope: str, response: type[BaseModel], query: type[BaseModel] | None = None,
              status: int = 200, path_parameters: dict[str, dict] | None = None, body: dict | None = None,
-             errors: tuple[int, ...] = ()) -> Callable:
+             errors: tuple[int, ...] = (), slashes: tuple[str, ...] = ()) -> Callable:
+    """Register `view` for `method` and `path`. A path parameter named in `slashes` may hold a `/` (sent as
+    %2F), as a username may."""
     def register(view: Callable) -> Callable:
         summary, _, description = (view.__doc__ or "").strip().partition("\n")
         ENDPOINTS.append(Endpoint(method, path, view.__name__, summary.strip(), description.strip(), scope,
@@ -103,7 +108,10 @@ def endpoint(method: str, path: str, *, scope: str, response: type[BaseModel], q
                 reply.headers["Link"] = f'<{answer["next"]}>; rel="next"'
             return reply
 
-        bp.add_url_rule(path.replace("{", "<").replace("}", ">"), view.__name__, run, methods=[method])
+        rule = path
+        for name in slashes:
+            rule = rule.replace("{" + name + "}", "<path:" + name + ">")
+        bp.add_url_rule(rule.replace("{", "<").replace("}", ">"), view.__name__, run, methods=[method])
         return view
 
     return register

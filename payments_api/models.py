@@ -58,7 +58,8 @@ Username = Annotated[str, Field(min_length=1, max_length=150)]
 
 
 class _Query(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Parameters by their names only (`from`, never the field's `from_`), and none the endpoint does not take.
+    model_config = ConfigDict(extra="forbid")
 
 
 class Page(_Query):

@@ -23,9 +23,10 @@ cells AS (
     WHERE user_id = (SELECT user_id FROM who) AND NOT :ranged
     UNION ALL
     SELECT currency_code, status,
-           CASE WHEN sender_id = w.user_id THEN sign ELSE 0 END, CASE WHEN sender_id = w.user_id THEN volume ELSE 0 END,
+           CASE WHEN sender_id = w.user_id THEN sign ELSE 0 END,
+           CASE WHEN sender_id = w.user_id THEN volume ELSE 0.00 END,
            CASE WHEN receiver_id = w.user_id THEN sign ELSE 0 END,
-           CASE WHEN receiver_id = w.user_id THEN volume ELSE 0 END
+           CASE WHEN receiver_id = w.user_id THEN volume ELSE 0.00 END
     FROM payment_totals_changes, who AS w
     WHERE (sender_id = w.user_id OR receiver_id = w.user_id) AND (NOT :ranged OR day BETWEEN :first AND :last)
 )
@@ -64,8 +65,13 @@ ORDER BY p.payments DESC, c.alpha_code
 SLA_MINUTES = text("SELECT minutes FROM service_levels WHERE name = 'pending'")
 
 
+def _amount(volume) -> str:
+    """An amount as exact text, always with its two decimals (a sum with nothing on one side is a bare 0)."""
+    return f"{volume:.2f}"
+
+
 def _flow(count, volume) -> dict:
-    return {"payments": int(count), "amount": f"{volume:f}"}
+    return {"payments": int(count), "amount": _amount(volume)}
 
 
 def user_summary(conn: Connection, username: str, first: date | None, last: date | None) -> list[dict]:
@@ -78,13 +84,13 @@ def user_summary(conn: Connection, username: str, first: date | None, last: date
 
 def daily(conn: Connection, day: date) -> list[dict]:
     rows = conn.execute(DAY_TOTALS, {"first": day, "last": day, "status": None})
-    return [{"currency": r.currency, "status": r.status, "payments": int(r.payments), "amount": f"{r.amount:f}",
+    return [{"currency": r.currency, "status": r.status, "payments": int(r.payments), "amount": _amount(r.amount),
              "suspicious": int(r.suspicious)} for r in rows]
 
 
 def failed_days(conn: Connection, first: date, last: date) -> list[dict]:
     rows = conn.execute(DAY_TOTALS, {"first": first, "last": last, "status": "failed"})
-    return [{"date": r.day, "currency": r.currency, "payments": int(r.payments), "amount": f"{r.amount:f}"}
+    return [{"date": r.day, "currency": r.currency, "payments": int(r.payments), "amount": _amount(r.amount)}
             for r in rows]
 
 

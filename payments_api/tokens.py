@@ -20,7 +20,7 @@ from payments_core.contract import bad_character
 from payments_core.db.models import API_SCOPES, Account, ApiToken
 from payments_core.errors import BadInput
 
-__all__ = ["Caller", "NewToken", "TokenProblem", "authenticate", "create", "listed", "revoke"]
+__all__ = ["Caller", "NewToken", "TokenProblem", "account_id", "authenticate", "create", "listed", "revoke"]
 
 _SHAPE = re.compile(r"pay_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 _NOTHING = hashlib.sha256(b"").digest()
@@ -47,6 +47,7 @@ class Caller:
     name: str
     scopes: frozenset[str]
     username: str | None
+    role: str | None  # the owner's role now (None: the operator's token)
 
 
 def _hash(secret: str) -> bytes:
@@ -80,7 +81,8 @@ def create(engine: Engine, name: str, scopes: list[str] | tuple[str, ...], expir
                 name=name, public_id=public_id, secret_hash=_hash(secret), scopes=list(scopes),
                 account_id=account_id, expires_at=expires).returning(ApiToken.expires_at)).scalar_one()
     except IntegrityError:
-        raise TokenProblem(f"An open token is already named {name!r}: revoke it first, or choose another name.") \
+        whose = "You already have" if account_id is not None else "The command line already has"
+        raise TokenProblem(f"{whose} an open token named {name!r}: revoke it first, or choose another name.") \
             from None
     return NewToken(name, f"pay_{public_id}_{secret}", scopes, expires_at)
 
@@ -97,13 +99,17 @@ def listed(engine: Engine, account_id: int | None = None, everyone: bool = True)
         return list(conn.execute(query))
 
 
-def revoke(engine: Engine, name: str, account_id: int | None = None, everyone: bool = True) -> bool:
-    """Revoke the open token `name` (of `account_id` unless `everyone`); False if there is none."""
-    query = update(ApiToken).where(ApiToken.name == name.strip(), ApiToken.revoked_at.is_(None))
-    if not everyone:
-        query = query.where(ApiToken.account_id == account_id)
+def revoke(engine: Engine, name: str, account_id: int | None = None) -> bool:
+    """Revoke the open token `name` of `account_id` (None: the command line's); False if there is none."""
+    owner = ApiToken.account_id.is_(None) if account_id is None else ApiToken.account_id == account_id
     with engine.begin() as conn:
-        return conn.execute(query.values(revoked_at=func.now())).rowcount > 0
+        return conn.execute(update(ApiToken).where(ApiToken.name == name.strip(), ApiToken.revoked_at.is_(None), owner)
+                            .values(revoked_at=func.now())).rowcount > 0
+
+
+def account_id(engine: Engine, username: str) -> int | None:
+    with engine.connect() as conn:
+        return conn.scalar(select(Account.account_id).where(Account.username == username))
 
 
 def authenticate(engine: Engine, presented: str) -> Caller | str:
@@ -116,7 +122,8 @@ def authenticate(engine: Engine, presented: str) -> Caller | str:
             row = conn.execute(
                 select(ApiToken.token_id, ApiToken.name, ApiToken.scopes, ApiToken.secret_hash, ApiToken.revoked_at,
                        (ApiToken.expires_at <= func.now()).label("expired"), ApiToken.expires_at,
-                       Account.username, Account.disabled)
+                       Account.username, Account.role, Account.disabled,
+                       (Account.password_changed_at > ApiToken.created_at).label("password_changed"))
                 .outerjoin(Account, Account.account_id == ApiToken.account_id)
                 .where(ApiToken.public_id == shape[1])).first()
         # Compared in constant time, and compared even when nothing was found, so that time tells nothing.
@@ -129,9 +136,11 @@ def authenticate(engine: Engine, presented: str) -> Caller | str:
             return f"The token {row.name!r} expired at {row.expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC."
         if row.disabled:
             return f"The token {row.name!r} belongs to a disabled account."
+        if row.password_changed:  # as every session ends with a new password, so does every token made before
+            return f"The token {row.name!r} was made before its account's password changed."
         # When it was last used, to the minute: one write a minute at most, however busy the token.
         conn.execute(update(ApiToken).where(
             ApiToken.token_id == row.token_id,
             or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < func.now() - timedelta(minutes=1)))
             .values(last_used_at=func.now()))
-    return Caller(row.token_id, row.name, frozenset(row.scopes), row.username)
+    return Caller(row.token_id, row.name, frozenset(row.scopes), row.username, row.role)

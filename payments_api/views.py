@@ -22,6 +22,7 @@ from .problems import Problem
 __all__: list[str] = []
 
 UUID_SCHEMA = {"type": "string", "format": "uuid"}
+USERNAME_MOST = 150  # users.username
 # Most days a failed-payments report covers at once (a year and a day): its answer stays small.
 FAILED_DAYS = 366
 DEFAULT_DAYS = 30  # without from or to: the last 30 days (or the 30 from `from`, or up to `to`)
@@ -86,11 +87,14 @@ def get_payment(caller, transaction_id: str):
 
 @endpoint("GET", "/v1/users/{username}/summary", scope="read", query=models.RangeQuery,
           response=models.UserSummary, path_parameters={"username": {"type": "string", "minLength": 1,
-                                                                     "maxLength": 150}}, errors=(404,))
+                                                                     "maxLength": 150}}, errors=(404,),
+          slashes=("username",))
 def user_summary(caller, query: models.RangeQuery, username: str):
     """What a user sent and received, per currency and status
 
     Over the days `from` to `to` (UTC, both included), or all time without them."""
+    if len(username) > USERNAME_MOST:
+        raise Problem.bad_parameter("username", f"a username is {USERNAME_MOST} characters at most")
     with _engine().connect() as conn:
         if conn.scalar(select(User.user_id).where(User.username == username)) is None:
             raise Problem(404, f"There is no user {username!r}.")
@@ -232,6 +236,9 @@ def create_import(caller):
     unknown = sorted(set(request.form) - {"on_existing"} | set(request.files) - {"file"} | set(request.args))
     if unknown:
         raise Problem.bad_parameter(unknown[0], "is not a parameter of this endpoint")
+    for name, given in (("file", request.files), ("on_existing", request.form)):
+        if len(given.getlist(name)) > 1:
+            raise Problem.bad_parameter(name, "is given more than once")
     if file is None or not file.filename:
         raise Problem.bad_parameter("file", "send the CSV file as the multipart field `file`")
     if not file.filename.lower().endswith(".csv"):

@@ -57,8 +57,20 @@ def list_tokens() -> None:
 
 @tokens.command("revoke")
 @click.argument("name")
-def revoke(name: str) -> None:
+@click.option("--owner", help="The account that made it on the web page (default: a token of the command line).")
+def revoke(name: str, owner: str | None) -> None:
     """Revoke the open token NAME: a request with it is refused from now on."""
-    if not _run(lambda engine: api_tokens.revoke(engine, name)):
-        raise click.ClickException(f"there is no open token named {name!r}; `payments tokens list` shows them")
+
+    def revoke_it(engine) -> bool:
+        account_id = None
+        if owner is not None:
+            account_id = api_tokens.account_id(engine, owner)
+            if account_id is None:
+                raise api_tokens.TokenProblem(f"there is no account {owner!r}")
+        return api_tokens.revoke(engine, name, account_id)
+
+    if not _run(revoke_it):
+        whose = f"of {owner!r}" if owner else "of the command line (--owner names a person's)"
+        raise click.ClickException(f"there is no open token {whose} named {name!r}; `payments tokens list` "
+                                   "shows them")
     click.echo(f"revoked {name!r}")

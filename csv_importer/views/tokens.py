@@ -10,6 +10,13 @@ from payments_core.db.models import API_SCOPES
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 
 
+@bp.after_request
+def _never_cached(response):
+    # The page that shows a new token must not be kept in the browser's cache, nor any of this page.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _engine():
     return current_app.extensions["importer"].engine
 
@@ -42,6 +49,6 @@ def create():
 @bp.post("/revoke")
 def revoke():
     name = request.form.get("name", "")
-    if not tokens.revoke(_engine(), name, g.account.account_id, everyone=False):
+    if not tokens.revoke(_engine(), name, g.account.account_id):
         return _page(error=f"You have no open token named {name!r}.", code=404)
     return _page()

@@ -5,7 +5,7 @@ SHA-256 of the secret, compared in constant time: a reader of the table cannot c
 A payment's history (`GET /payments/{id}`) says where its stored version came from: `transactions` keeps the
 topic, partition and offset of the message it was written from (NULL for the rows written before), as
 `rejected_events` and `superseded_events` already do for theirs; and it reads the versions set aside and refused
-for one transaction: both tables get an index on it. A token is named (one open token per name), has scopes (`read`, `import`), may expire, and is revoked rather than
+for one transaction: both tables get an index on it. A token is named (one open token per name and owner; the command line's tokens have none), has scopes (`read`, `import`), may expire, and is revoked rather than
 deleted, so that what it did stays explained. A token made on the web page belongs to the account that made it.
 
 Revision ID: 0026
@@ -45,8 +45,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("token_id", name="pk_api_tokens"),
         sa.UniqueConstraint("public_id", name="uq_api_tokens_public_id"),
     )
-    op.create_index("ix_api_tokens_open_name", "api_tokens", ["name"], unique=True,
-                    postgresql_where=sa.text("revoked_at IS NULL"))
+    op.create_index("ix_api_tokens_open_name", "api_tokens", ["account_id", "name"], unique=True,
+                    postgresql_where=sa.text("revoked_at IS NULL"), postgresql_nulls_not_distinct=True)
     op.add_column("transactions", sa.Column("topic", sa.Text(), nullable=True))
     op.add_column("transactions", sa.Column("partition", sa.Integer(), nullable=True))
     op.add_column("transactions", sa.Column("offset", sa.BigInteger(), nullable=True))

@@ -272,7 +272,8 @@ class WebSession(Base):
 
 class ApiToken(Base):
     """A token of the read and import API: `pay_<public_id>_<secret>`, of which the table keeps the public id and
-    the SHA-256 of the secret only. Open while not revoked and not expired; one open token per name."""
+    the SHA-256 of the secret only. Open while not revoked and not expired, and, when an account owns it, while
+    that account is enabled and its password unchanged since; it then acts with the account's role."""
 
     __tablename__ = "api_tokens"
 
@@ -291,7 +292,9 @@ class ApiToken(Base):
     __table_args__ = (
         CheckConstraint(f"scopes <@ ARRAY[{', '.join(repr(s) for s in API_SCOPES)}]::text[] "
                         "AND cardinality(scopes) > 0", name="scopes_known"),
-        Index("ix_api_tokens_open_name", "name", unique=True, postgresql_where=text("revoked_at IS NULL")),
+        # One open token per name and owner (the command line's tokens have none: one more name space).
+        Index("ix_api_tokens_open_name", "account_id", "name", unique=True, postgresql_where=text("revoked_at IS NULL"),
+              postgresql_nulls_not_distinct=True),
     )
 
 

@@ -675,7 +675,7 @@ ALTER TABLE ONLY public.superseded_events
     ADD CONSTRAINT uq_superseded_events_message UNIQUE NULLS NOT DISTINCT (topic, partition, "offset", message_timestamp);
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT uq_users_username UNIQUE (username);
-CREATE UNIQUE INDEX ix_api_tokens_open_name ON public.api_tokens USING btree (name) WHERE (revoked_at IS NULL);
+CREATE UNIQUE INDEX ix_api_tokens_open_name ON public.api_tokens USING btree (account_id, name) NULLS NOT DISTINCT WHERE (revoked_at IS NULL);
 CREATE INDEX ix_imports_content_digest ON public.imports USING btree (content_digest);
 CREATE INDEX ix_imports_sha256 ON public.imports USING btree (sha256);
 CREATE INDEX ix_rejected_events_import_id ON public.rejected_events USING btree (import_id) WHERE (import_id IS NOT NULL);

@@ -121,8 +121,8 @@ def test_tokens_from_the_command_line(database_url, monkeypatch):
     assert made.stdout.count("\n") == 1 and made.stdout.startswith("pay_")  # alone on standard output
     assert "not shown again" in made.stderr
     assert "nightly\tread,import\t-\texpires" in listed.output and made.stdout.strip() not in listed.output
-    assert twice.exit_code == 1 and "already named 'nightly'" in twice.output
-    assert revoked.exit_code == 0 and again.exit_code == 1 and "no open token named" in again.output
+    assert twice.exit_code == 1 and "already has an open token named 'nightly'" in twice.output
+    assert revoked.exit_code == 0 and again.exit_code == 1 and "no open token of the command line" in again.output
 
 
 def test_an_importer_manages_their_own_tokens_on_a_web_page(app):
@@ -135,6 +135,7 @@ def test_an_importer_manages_their_own_tokens_on_a_web_page(app):
 
     assert page.status_code == 201 and call(app, shown).status_code == 200
     assert "alice-sheet" in alice.get("/tokens").text
+    assert page.headers["Cache-Control"] == "no-store"  # the page showing the token is never cached
     assert "alice-sheet" not in bob.get("/tokens").text  # another person's tokens are not shown…
     bob.post("/tokens/revoke", data={"csrf_token": bob.token, "name": "alice-sheet"})
     assert call(app, shown).status_code == 200  # …nor revoked by them
@@ -155,3 +156,41 @@ def test_a_viewer_has_no_tokens_page(app):
 def _account_id(app, username):
     with engine_of(app).connect() as conn:
         return conn.scalar(text("SELECT account_id FROM accounts WHERE username = :u"), {"u": username})
+
+
+def test_names_are_a_persons_own_and_the_command_line_revokes_by_owner(app, database_url, monkeypatch):
+    engine = engine_of(app)
+    alice, bob = (ImporterClient(app, name) for name in ("alice-importer", "bob-importer"))
+    for person in (alice, bob):  # the same name: neither learns of the other's
+        assert person.post("/tokens", data={"csrf_token": person.token, "name": "ci", "scopes": ["read"]}
+                           ).status_code == 201
+    mine = tokens.create(engine, "ci", ["read"]).token  # and the command line's own
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+    revoked = CliRunner().invoke(cli, ["tokens", "revoke", "ci", "--owner", "alice-importer"])
+
+    assert revoked.exit_code == 0, revoked.output
+    listed = {(t.owner, t.revoked_at is None) for t in tokens.listed(engine) if t.name == "ci"}
+    assert listed == {("alice-importer", False), ("bob-importer", True), (None, True)}
+    assert call(app, mine).status_code == 200
+
+
+def test_a_persons_token_ends_with_a_new_password_and_imports_only_while_they_may(app):
+    from csv_importer import accounts
+
+    engine = engine_of(app)
+    person = ImporterClient(app, "carol-importer")
+    owner = _account_id(app, "carol-importer")
+    reading = tokens.create(engine, "sheet", ["read"], account_id=owner).token
+    uploading = tokens.create(engine, "upload", ["import"], account_id=owner).token
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE accounts SET role = 'viewer' WHERE account_id = :id"), {"id": owner})
+    demoted = call(app, uploading, "/api/v1/imports", "POST", data={"file": (io.BytesIO(CSV), "a.csv")})
+    assert demoted.status_code == 403 and "viewer" in demoted.json["detail"]
+    assert call(app, reading).status_code == 200  # reading is a viewer's right
+
+    accounts.set_password(engine, person.username, "another-long-password")
+
+    assert call(app, reading).status_code == 401
+    assert "password changed" in call(app, reading).json["detail"]

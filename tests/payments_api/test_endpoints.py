@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from tests.helpers.known_data import ALICE, BOB, IMPORT_ID
 
@@ -61,6 +62,38 @@ def test_a_users_summary_adds_up_what_it_sent_and_received(api):
     lines = {(t["currency"], t["status"]): t for t in answer.json["totals"]}
     assert lines["USD", "completed"]["received"] == {"payments": 1, "amount": "100.00"}
     assert lines["GBP", "completed"]["sent"] == {"payments": 1, "amount": "10.00"}
+
+
+def test_a_users_summary_counts_payments_not_yet_in_the_totals(api, known):
+    from tests.helpers.known_data import CAROL
+
+    with known.begin() as conn:  # a currency and status new to both users, before any refresh of the totals
+        conn.execute(text("INSERT INTO transactions (transaction_id, sender_id, receiver_id, amount, currency_code, "
+                          "transaction_date, status, source) VALUES (gen_random_uuid(), :s, :r, 5, 392, "
+                          "'2025-07-02T10:00:00Z', 'pending', 'manual')"), {"s": ALICE.user_id, "r": CAROL.user_id})
+
+    for user, side in ((ALICE, "sent"), (CAROL, "received")):
+        answer = api.get(f"/api/v1/users/{user.username}/summary")
+        assert answer.status_code == 200, answer.text
+        line = next(t for t in answer.json["totals"] if t["currency"] == "JPY")
+        other = "received" if side == "sent" else "sent"
+        assert line[side] == {"payments": 1, "amount": "5.00"} and line[other] == {"payments": 0, "amount": "0.00"}
+
+
+def test_a_username_may_hold_a_slash_and_a_long_one_is_a_400(api, known):
+    with known.begin() as conn:
+        conn.execute(text("INSERT INTO users (user_id, username, full_name, email) VALUES (gen_random_uuid(), "
+                          "'team/ops', 'Ops', 'ops@example.org')"))
+
+    assert api.get("/api/v1/users/team%2Fops/summary").status_code == 200
+    too_long = api.get(f"/api/v1/users/{'x' * 151}/summary")
+    assert too_long.status_code == 400 and too_long.json["errors"][0]["parameter"] == "username"
+
+
+def test_a_parameter_is_known_by_its_name_only(api):
+    answer = api.get("/api/v1/payments", query_string={"from_": "2025-07-01"})
+
+    assert answer.status_code == 400 and answer.json["errors"][0]["parameter"] == "from_"
 
 
 def test_reports(api):

@@ -98,6 +98,9 @@ def test_a_file_imported_before_is_refused_until_the_caller_says_what_to_do(impo
     assert again.status_code == 409 and again.json["imported_before"] == [first.json["import_id"]]
     assert again.json["errors"][0]["parameter"] == "on_existing"
     assert skipped.status_code == 202 and skipped.json["rows"]["published"] == first.json["rows"]["published"]
+    twice = api.post("/api/v1/imports", data={"file": (io.BytesIO(_sample()), "d.csv"),
+                                              "on_existing": ["skip", "all"]})
+    assert twice.status_code == 400 and twice.json["errors"][0]["parameter"] == "on_existing"
 
 
 def test_a_malformed_file_is_422_naming_the_line(importer_settings):
