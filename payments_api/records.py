@@ -43,7 +43,8 @@ def import_of(record, saved: int, refused: int, older: int) -> dict:
     return {
         "import_id": record.import_id, "file_name": record.file_name, "uploaded_at": record.uploaded_at,
         "uploaded_by": record.uploaded_by, "status": record.status,
-        "complete": in_database + older + refused >= record.rows_published and record.status != "archiving",
+        "complete": (record.status in ("published", "partially_published")
+                     and in_database + older + refused >= record.rows_published),
         "rows": {"read": record.rows_read, "unique": record.rows_unique, "duplicate": record.rows_duplicate,
                  "suspicious": record.rows_suspicious, "malformed": record.rows_malformed,
                  "conflict": record.rows_conflict, "already_imported": record.rows_already_imported,
