@@ -16,7 +16,7 @@ from payments_core.errors import PlatformError
 from payments_core.settings import DatabaseSettings, SetupSettings, load
 
 from .console import command as console_command
-from .console import dead_letters_command
+from .dead_letters import dead_letters
 from .metabase import provision_command
 from .settings import StackSettings
 from .tokens import tokens
@@ -124,7 +124,7 @@ def schemas(check: bool) -> None:
 
 # Each service brings its own commands (`payments ingest`, …); the operator's tools are this package's.
 for command in (ingest_command, *generator_commands, importer_command, provision_command, console_command,
-                dead_letters_command, users, tokens):
+                dead_letters, users, tokens):
     cli.add_command(command)
 
 

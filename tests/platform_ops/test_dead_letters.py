@@ -1,0 +1,78 @@
+"""`payments dead-letters replay`: a message refused for a cause since fixed is sent again, stored once, and a
+second replay changes nothing more."""
+
+from __future__ import annotations
+
+import uuid
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from platform_ops.cli import cli
+from tests.helpers.events import message, payment
+from tests.helpers.kafka import produce, read_topic
+from tests.helpers.waiting import wait_until
+
+
+def replay(settings, *args):
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DLQ_TOPIC": settings.dlq_topic}
+    return CliRunner().invoke(cli, ["dead-letters", "replay", "--idle", "3", *args], env=env)
+
+
+def stored(engine, transaction_id) -> list:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT status, amount, modified_at FROM transactions WHERE transaction_id = :id"),
+            {"id": transaction_id})]
+
+
+def consumed(running, topic) -> float:
+    return running.service.metrics.registry.get_sample_value("payments_ingest_messages_consumed_total",
+                                                             {"topic": topic}) or 0
+
+
+def refusals(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM rejected_events"))
+
+
+def test_a_payment_refused_for_an_unknown_user_is_stored_once_replayed(ingestion_settings, start_service, engine):
+    s = ingestion_settings
+    newcomer = uuid.uuid4()
+    waiting = payment(sender_id=str(newcomer))
+    broken = payment(amount=-3)  # refused for another reason: not chosen
+    produce(s.kafka_bootstrap_servers, s.payments_topic, [message(waiting), message(broken)])
+    running = start_service(s)
+    wait_until(lambda: refusals(engine) == 2, message="both refusals")
+
+    early = replay(s, "--reason", "unknown_user")  # the user is still unknown: refused again, one more dead letter
+    wait_until(lambda: refusals(engine) == 3, message="the early replay refused again")
+    dry = replay(s, "--reason", "unknown_user", "--dry-run")
+    with engine.begin() as conn:  # the cause fixed: the user added
+        conn.execute(text("INSERT INTO users (user_id, username, full_name, email) VALUES (:id, 'newcomer', "
+                          "'New Comer', 'new@example.org')"), {"id": newcomer})
+    first = replay(s, "--reason", "unknown_user")
+    wait_until(lambda: stored(engine, waiting["transaction_id"]), message="the replayed payment stored")
+    after_first = stored(engine, waiting["transaction_id"])
+    second = replay(s, "--reason", "unknown_user")
+
+    assert early.exit_code == 0 and "sent 1 to " + s.payments_topic in early.output, early.output
+    assert dry.exit_code == 0 and "dry run: 1 to " + s.payments_topic in dry.output, dry.output
+    assert "would send " + s.dlq_topic in dry.output  # the first dead letter, not the early replay's
+    assert first.exit_code == 0 and "sent 1 to" in first.output, first.output
+    assert second.exit_code == 0 and "sent 1 to" in second.output, second.output
+    copies = read_topic(s.kafka_bootstrap_servers, s.payments_topic, 5, then_wait=3)  # 2 produced, 3 replayed
+    replayed = [dict(m.headers() or []) for m in copies if b"payments.replayed-from" in
+                [k.encode() for k, _ in m.headers() or []]]
+    assert len(replayed) == 3 and len({h["payments.replayed-from"] for h in replayed}) == 1
+    wait_until(lambda: consumed(running, s.payments_topic) >= 5, message="every copy read by the service")
+    assert refusals(engine) == 3  # the replays after the fix were not refused
+    assert stored(engine, waiting["transaction_id"]) == after_first  # the second replay changed nothing
+    assert len(after_first) == 1 and after_first[0][0] == waiting["status"]
+    assert stored(engine, broken["transaction_id"]) == []
+
+
+def test_replay_asks_what_to_send(ingestion_settings):
+    answer = replay(ingestion_settings)
+
+    assert answer.exit_code == 2 and "--all" in answer.output
