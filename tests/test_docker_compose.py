@@ -213,3 +213,31 @@ def test_the_image_is_built_in_two_stages_and_runs_without_uv_or_the_sources():
     assert "COPY --from=build /opt/venv /opt/venv" in final
     assert "uv" not in final.replace("/opt/venv", "").split(), "no uv in the final image"
     assert "COPY . ." not in final, "no sources in the final image"
+
+
+# The settings class each `payments` command of the compose file builds.
+COMMAND_SETTINGS = {
+    "setup": "platform_ops.settings:PlatformSetupSettings",
+    "ingest": "ingestion_service.settings:IngestionSettings",
+    "generate": "data_generator.settings:GeneratorSettings",
+    "importer": "csv_importer.settings:ImporterSettings",
+    "metabase-provision": "dashboards.settings:MetabaseSettings",
+}
+
+
+def test_every_setting_a_service_reads_reaches_its_container(services):
+    """A variable set in .env (as .env.example says compose reads it) must reach the container whose service reads
+    it: each setting of the class a command builds is in that service's environment."""
+    import importlib
+
+    checked = 0
+    for name, service in services.items():
+        command = service.get("command") or []
+        if command[:1] != ["payments"]:
+            continue
+        module, _, cls = COMMAND_SETTINGS[command[1]].partition(":")
+        settings = getattr(importlib.import_module(module), cls)
+        missing = sorted({f.upper() for f in settings.model_fields} - set(service.get("environment") or {}))
+        assert not missing, f"{name} reads {missing}, which its environment does not set"
+        checked += 1
+    assert checked == len(COMMAND_SETTINGS)
