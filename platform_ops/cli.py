@@ -13,7 +13,7 @@ from csv_importer.cli import command as importer_command
 from data_generator.cli import commands as generator_commands
 from ingestion_service.cli import command as ingest_command
 from payments_core.errors import PlatformError
-from payments_core.settings import DatabaseSettings, SetupSettings, load
+from payments_core.settings import DatabaseSettings, KafkaSettings, TopicSettings, load
 
 from .console import command as console_command
 from .dead_letters import dead_letters
@@ -23,6 +23,10 @@ from .tokens import tokens
 from .users import users
 
 __all__ = ["cli", "main"]
+
+
+class TopicsSettings(KafkaSettings, TopicSettings):
+    """What `payments topics` reads."""
 
 
 @click.group()
@@ -96,7 +100,7 @@ def topics() -> None:
 
     from .setup import create_topics
 
-    settings = load(SetupSettings)
+    settings = load(TopicsSettings)  # the broker and the topics: nothing of S3 or the database
     wait_for_broker(settings.kafka_bootstrap_servers)
     for topic, partitions in create_topics(settings.kafka_bootstrap_servers, settings).items():
         click.echo(f"{topic}: {partitions} partitions")
