@@ -142,6 +142,35 @@ def test_kafka_advertises_the_host_port_it_is_published_on(services):
     assert f"EXTERNAL://localhost:{host_port}" in kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"]
 
 
+def internal_listener(kafka: dict) -> str:
+    """host:port of the listener the containers reach, as advertised."""
+    advertised = dict(item.split("://") for item in kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    return advertised[kafka["environment"]["KAFKA_INTER_BROKER_LISTENER_NAME"]]
+
+
+def test_kafkas_health_check_asks_the_containers_listener_and_fails_when_no_broker_answers(services):
+    kafka = services["kafka"]
+    command = kafka["healthcheck"]["test"][1]
+
+    # Through the host's listener a client is sent to localhost:KAFKA_HOST_PORT after bootstrap, which inside the
+    # container is no broker once that port is changed.
+    assert f"--bootstrap-server {internal_listener(kafka)}" in command
+    # kafka-broker-api-versions.sh exits 0 when it reaches no broker: only the broker it prints counts.
+    assert re.search(r"\| *grep -q '\(id: 1 '$", command), command
+    assert kafka["environment"]["KAFKA_NODE_ID"] == 1
+
+
+def test_the_docs_kafka_commands_inside_compose_use_the_containers_listener(services):
+    listener = internal_listener(services["kafka"])
+    pages = [*ROOT.joinpath("docs").glob("*.md"), ROOT / "README.md", ROOT / "metabase" / "README.md"]
+    commands = [line for page in pages for line in page.read_text().splitlines()
+                if "docker compose exec kafka" in line]
+
+    assert commands, "the docs show the console producer and consumer"
+    for line in commands:
+        assert f"--bootstrap-server {listener}" in line, line
+
+
 # Where each image keeps its data, from its own sources: a volume elsewhere keeps nothing.
 DATA_PATHS = {
     # apache/kafka docker/resources/common-scripts/configureDefaults: log.dirs is /tmp/kafka-logs unless
