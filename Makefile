@@ -25,6 +25,9 @@ test: install system-packages
 install: $(VENV)/.installed
 
 $(UV):
+	@$(PYTHON) -c "import ensurepip, venv" 2> /dev/null || { \
+	  echo "$(PYTHON) cannot make a virtual environment: install Debian's python3-venv" \
+	       "(sudo apt-get install python3-venv), then run make again"; exit 1; }
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from payments_core.errors import ServerStartError
+from payments_core.errors import ConfigError, ServerStartError
 
 __all__ = ["ensure_database", "libpq_dsn", "make_engine", "reachable", "wait_for_database"]
 
@@ -32,13 +33,25 @@ def _server_url(url: str) -> str:
     return make_url(str(url)).set(database="postgres").render_as_string(hide_password=False)
 
 
+# What libpq says when a server answers and refuses the login: nothing to wait for, a setting to fix.
+REFUSED_LOGIN = re.compile(r"password authentication failed|no pg_hba\.conf entry|authentication failed|"
+                           r"no password supplied|role \".*\" does not exist")
+
+
 def reachable(url: str, timeout: float = 2.0) -> bool:
-    """Whether a PostgreSQL server answers at `url`'s address (the database itself may not exist yet)."""
+    """Whether a PostgreSQL server answers at `url`'s address (the database itself may not exist yet). A server that
+    answers and refuses the login (a wrong password, an unknown role) raises ConfigError naming DATABASE_URL: it is
+    not "nothing answers", and no other server should be started in its place."""
     engine = make_engine(_server_url(url), connect_args={"connect_timeout": max(1, int(timeout))})
     try:
         with engine.connect():
             return True
-    except OperationalError:
+    except OperationalError as e:
+        said = str(e.orig).strip()
+        if REFUSED_LOGIN.search(said):
+            where = make_url(str(url)).render_as_string(hide_password=True)
+            raise ConfigError(f"PostgreSQL at {where} answers but refuses the login: {said.splitlines()[0]}. "
+                              "Check the user and password of DATABASE_URL (in .env).") from None
         return False
     finally:
         engine.dispose()
