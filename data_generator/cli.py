@@ -16,8 +16,9 @@ from payments_core.process import configure_logging, stop_on_signals
 from payments_core.settings import load
 
 from .csv_files import SAMPLE_FILES, write_samples
+from .metrics import serve as serve_metrics
 from .payments import PaymentStream, User
-from .publisher import publish
+from .publisher import Report, publish
 from .settings import GeneratorSettings
 
 __all__ = ["commands"]
@@ -68,8 +69,12 @@ def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: fl
     config = producer_config(settings, **{"linger.ms": 20, "batch.num.messages": 10_000,
                                           "queue.buffering.max.messages": 1_000_000,
                                           "message.timeout.ms": settings.generator_delivery_timeout_ms})
-    report = publish(stream, config, settings.payments_topic, rate, count, stop, show_progress=count >= 1000,
-                     flush_timeout=settings.generator_delivery_timeout_ms / 1000 + 5)
+    report = Report()
+    if settings.generator_metrics_port:
+        serve_metrics(report, settings.generator_metrics_host, settings.generator_metrics_port)
+        log.info("metrics at http://%s:%d/metrics", settings.generator_metrics_host, settings.generator_metrics_port)
+    publish(stream, config, settings.payments_topic, rate, count, stop, show_progress=count >= 1000,
+            flush_timeout=settings.generator_delivery_timeout_ms / 1000 + 5, report=report)
     click.echo(f"done: {report.line()}", err=True)
     for reason, n in report.failures.most_common():
         click.echo(f"  {n:,} failed: {reason}", err=True)

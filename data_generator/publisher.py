@@ -97,14 +97,15 @@ def _replaced(producer: Producer, config: dict, why: str) -> Producer:
 
 
 def publish(stream: Iterator[Generated], producer_config: dict, topic: str, rate: float, count: int,
-            stop: threading.Event, show_progress: bool = True, flush_timeout: float = 30.0) -> Report:
+            stop: threading.Event, show_progress: bool = True, flush_timeout: float = 30.0,
+            report: Report | None = None) -> Report:
     """Publish `count` events (0: until `stop` is set) at `rate` per second; then wait for every delivery report.
 
     Never raises for a delivery failure: the report counts it, and the first failure of each kind is logged.
     The broker confirms every event; Python hears only of failures (a callback per success would cost more
     than building the event), so once the producer is flushed, delivered = sent - failed.
     """
-    report = Report()
+    report = report if report is not None else Report()  # given: read meanwhile (metrics.py)
     broken: list[str] = []  # why the producer is to be replaced, once a failure says it may be stuck
 
     def failed(error, _message):

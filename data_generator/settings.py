@@ -16,3 +16,6 @@ class GeneratorSettings(KafkaSettings, TopicSettings, DatabaseSettings, Suspicio
     generator_stuck_ratio: float = Field(0.0, ge=0, le=1)
     # How long the broker may take to confirm an event before it counts as failed.
     generator_delivery_timeout_ms: int = Field(30_000, ge=1000, le=900_000)
+    # Where Prometheus reads the generator's counters (GET /metrics); 0: not served. Its container serves on 8082.
+    generator_metrics_port: int = Field(0, ge=0, le=65535)
+    generator_metrics_host: str = Field("127.0.0.1", min_length=1)

@@ -142,3 +142,33 @@ def test_without_a_seed_each_run_publishes_new_payments(kafka_bootstrap, databas
 
     ids = {json.loads(m.value())["transaction_id"] for m in read_topic(kafka_bootstrap, topic, 100)}
     assert len(ids) > 60, "the second run did not repeat the first"
+
+
+def test_the_generators_counters_are_served_to_prometheus(kafka_bootstrap, database_url, new_topic_name, tmp_path):
+    import urllib.request
+
+    topic = new_topic_name()
+    ensure_topics(kafka_bootstrap, [topic], 3)
+    port = free_port()
+    env = {**os.environ, **environment(kafka_bootstrap, database_url, topic, GENERATOR_METRICS_PORT=str(port))}
+    log = tmp_path / "generate.log"
+
+    def sent() -> float:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        return float(next(line.split()[1] for line in text.splitlines()
+                          if line.startswith("payments_generator_events_sent_total ")))
+
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "platform_ops.cli", "generate", "--rate", "100"],
+                                   env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "metrics at" in log.read_text(), message="the metrics served")
+        first = wait_until(lambda: sent() or None, message="events counted")
+        wait_until(lambda: sent() > first, message="the count growing")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+    done = log.read_text().split("done: ")[1]
+    assert int(done.split(" sent")[0].replace(",", "")) >= first  # what it served, it sent
