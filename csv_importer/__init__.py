@@ -17,7 +17,7 @@ from payments_core.db.connect import make_engine
 from payments_core.kafka import producer_config
 from payments_core.settings import load
 
-from . import csrf
+from . import csrf, metrics
 from .archive import Archive
 from .importing import Importer
 from .settings import ImporterSettings
@@ -48,6 +48,7 @@ def create_app(settings: ImporterSettings | None = None) -> Flask:
         # The client's address is the one the trusted proxies saw, from X-Forwarded-For; with none, the peer's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.importer_trusted_proxies)
     init_app(app, settings)
+    metrics.init_app(app, app.extensions["importer"].metrics)
     auth.init_app(app)  # before the CSRF check: a request without a session is sent to sign in first
     csrf.init_app(app)
     app.after_request(_protective_headers)

@@ -14,7 +14,7 @@ import ctypes
 import hashlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote
@@ -29,8 +29,9 @@ from . import store
 from .archive import Archive, ArchiveError, archive_key, safe_file_name
 from .marking import mark
 from .messages import messages
+from .metrics import ImporterMetrics
 from .publish import Published, publish_rows
-from .reading import read_layout
+from .reading import FileProblem, read_layout
 from .settings import ImporterSettings
 
 __all__ = ["Choice", "Done", "Importer", "SeenBefore"]
@@ -71,15 +72,27 @@ class Importer:
     archive: Archive
     engine: Engine
     producer_config: dict
+    metrics: ImporterMetrics = field(default_factory=ImporterMetrics)
 
     def run(self, data: bytes, original_name: str | None, choice: Choice = "ask",
             uploaded_by: str | None = None) -> SeenBefore | Done:
         """Import one file for the account `uploaded_by`. Raises FileProblem (the file), ArchiveError (S3) or
-        DatabaseUnavailable."""
+        DatabaseUnavailable. Each outcome is counted in `metrics`."""
         try:
-            return self._run(data, original_name, choice, uploaded_by)
+            outcome = self._run(data, original_name, choice, uploaded_by)
+        except FileProblem:
+            self.metrics.upload("file_refused")
+            raise
+        except ArchiveError:
+            self.metrics.upload("storage_unavailable")
+            raise
+        except DatabaseUnavailable:
+            self.metrics.upload("database_unavailable")
+            raise
         finally:
             give_memory_back()
+        self.metrics.upload("imported_before" if isinstance(outcome, SeenBefore) else "imported")
+        return outcome
 
     def _run(self, data: bytes, original_name: str | None, choice: Choice, uploaded_by: str | None
              ) -> SeenBefore | Done:
@@ -124,6 +137,8 @@ class Importer:
         to_publish = marked.rows_unique - left_out
         published = publish_rows(self.producer_config, self.settings.imports_topic,
                                  messages(layout, marked, import_id, file_name))
+        self.metrics.imported({kind.removeprefix("rows_"): n for kind, n in counts.items()}, published.confirmed,
+                              published.failed + (to_publish - published.sent))
         store.finish_import(self.engine, import_id, published.confirmed,
                             complete=published.failed == 0 and published.sent == to_publish)
         return Done(import_id, published)

@@ -16,8 +16,8 @@ __all__ = ["bp", "init_app", "wants_json"]
 
 bp = Blueprint("auth", __name__)
 
-# Open without signing in: the health check, the login page itself, and the static assets.
-OPEN_ENDPOINTS = {"upload.health", "auth.login", "static", "dashboard.static"}
+# Open without signing in: the health check, the metrics, the login page itself, and the static assets.
+OPEN_ENDPOINTS = {"upload.health", "upload.metrics", "auth.login", "static", "dashboard.static"}
 # The API (payments_api) takes tokens, never the session: its requests pass this guard and the CSRF check to its own.
 API_BLUEPRINT = "api"
 # What a viewer may see: the dashboard, and signing out. Everything else needs the importer role.

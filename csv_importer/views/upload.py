@@ -10,6 +10,7 @@ from payments_core.resources import data_path
 from .. import spool, too_large_message
 from ..archive import ArchiveError
 from ..importing import SeenBefore
+from ..metrics import exposition
 from ..reading import REQUIRED, FileProblem
 
 bp = Blueprint("upload", __name__)
@@ -47,6 +48,12 @@ def index():
 @bp.get("/health")
 def health():
     return jsonify(status="ok")
+
+
+@bp.get("/metrics")
+def metrics():
+    """For Prometheus: counts and timings, nothing of any payment or person."""
+    return exposition(current_app.extensions["importer_metrics"])
 
 
 @bp.get("/sample.csv")
