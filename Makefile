@@ -7,8 +7,9 @@ PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv
-# Debian packages the tests need: a real compose parser, and the browser for the end-to-end tests.
-TEST_DEBIAN_PACKAGES := docker-compose chromium
+# Debian packages the tests need: a real compose parser, the browser for the end-to-end tests, and Prometheus
+# (promtool checks the alert rules; the server shows them firing against the real services).
+TEST_DEBIAN_PACKAGES := docker-compose chromium prometheus
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)

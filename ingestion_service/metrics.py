@@ -50,6 +50,9 @@ class Metrics:
                          "far as the broker's high watermarks show", registry=r)
         self.beyond_sla = Gauge("payments_pending_beyond_sla", "Payments pending longer than PENDING_SLA_MINUTES, "
                                 "as of the last refresh of the dashboards' totals", registry=r)
+        # For the alert on a stalled consumer (prometheus/alerts.yml): read when scraped.
+        Gauge("payments_ingest_stalled_seconds", "Seconds without a commit while messages wait (0 while none "
+              "waits)", registry=r).set_function(lambda: self.stalled_for())
         self.last_batch_at = time.time()
         self.started = False
         self.state, self.state_reason = State.RUNNING, ""  # the consume loop's state, and why

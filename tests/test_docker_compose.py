@@ -181,6 +181,9 @@ DATA_PATHS = {
     "metabase-db": "/var/lib/postgresql/data",
     # minio: the path given to `server` in the command
     "minio": "/data",
+    # prometheus/prometheus Dockerfile: VOLUME ["/prometheus"], CMD --storage.tsdb.path=/prometheus (the compose
+    # file passes the same path, which the test below also checks)
+    "prometheus": "/prometheus",
 }
 
 
@@ -188,11 +191,14 @@ DATA_PATHS = {
 def test_every_volume_is_where_its_image_keeps_its_data(services, name, path):
     service = services[name]
 
-    assert [v.split(":", 1)[1] for v in service["volumes"]] == [path]
+    named = [v for v in service["volumes"] if not v.startswith(".")]  # ./prometheus: its configuration, read-only
+    assert [v.split(":", 1)[1] for v in named] == [path]
     if name == "kafka":
         assert service["environment"]["KAFKA_LOG_DIRS"] == path
     if name == "minio":
         assert service["command"][1] == path
+    if name == "prometheus":
+        assert f"--storage.tsdb.path={path}" in service["command"]
 
 
 def test_servers_restart_check_health_over_tcp_and_metabase_has_time_for_a_first_boot(services):
