@@ -50,6 +50,8 @@ class Metrics:
                          "far as the broker's high watermarks show", registry=r)
         self.beyond_sla = Gauge("payments_pending_beyond_sla", "Payments pending longer than PENDING_SLA_MINUTES, "
                                 "as of the last refresh of the dashboards' totals", registry=r)
+        self.retention_deleted = Counter("payments_ingest_retention_deleted", "Rows deleted for being older than "
+                                         "their retention", ["table"], registry=r)
         # For the alert on a stalled consumer (prometheus/alerts.yml): read when scraped.
         Gauge("payments_ingest_stalled_seconds", "Seconds without a commit while messages wait (0 while none "
               "waits)", registry=r).set_function(lambda: self.stalled_for())

@@ -40,6 +40,7 @@ from .metrics import Metrics
 from .parse import Parser
 from .records import Event, Refusal, Source
 from .resolve import Resolved, Resolver
+from .retention import Retention
 from .settings import IngestionSettings
 from .sink import Outcome, PostgresSink
 from .state import Event as LoopEvent
@@ -139,6 +140,9 @@ class IngestionService:
         self.metrics.doing = self._longest_doing
         self.totals = TotalsRefresher(settings.database_url, settings.totals_refresh_seconds,
                                       on_pending_beyond_sla=self.metrics.beyond_sla.set)
+        deleted = self.metrics.retention_deleted
+        self.retention = Retention(settings.database_url, settings.retention_days(), settings.retention_check_seconds,
+                                   on_deleted=lambda table, rows: deleted.labels(table).inc(rows))
         self.dead_letters = DeadLetters(producer_config(settings), settings.dlq_topic)
         session_ms = settings.ingestion_session_timeout_ms
         self.consumer = Consumer({
@@ -185,6 +189,7 @@ class IngestionService:
         """Consume until `stop` is set; then finish the batches in hand, commit, and leave the group."""
         self._subscribe()
         self.totals.start()
+        self.retention.start()
         self.topic_check.start()
         if self.watchdog is not None:
             self.watchdog.start()
@@ -207,6 +212,7 @@ class IngestionService:
                 sink.close()
             self.lookups.close()
             self.totals.stop()
+            self.retention.stop()
             log.info("stopped")
 
     def _subscribe(self) -> None:

@@ -27,3 +27,13 @@ class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServiceP
     ingestion_statement_timeout_seconds: float = Field(60, gt=0, le=3600)
     # How often the dashboards' totals catch up with the payments written (the longest a dashboard lags).
     totals_refresh_seconds: float = Field(2.0, gt=0, le=3600)
+    # How many days refusals, versions set aside and overruled flags are kept (0: for ever); the service deletes older
+    # ones every RETENTION_CHECK_SECONDS, a thousand rows at a time (retention.py).
+    rejected_retention_days: int = Field(90, ge=0, le=36_500)
+    superseded_retention_days: int = Field(90, ge=0, le=36_500)
+    overruled_retention_days: int = Field(90, ge=0, le=36_500)
+    retention_check_seconds: float = Field(600, gt=0, le=86_400)
+
+    def retention_days(self) -> dict[str, int]:
+        return {"rejected_events": self.rejected_retention_days, "superseded_events": self.superseded_retention_days,
+                "overruled_flags": self.overruled_retention_days}
