@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicCollection
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 from payments_core.errors import ServerStartError
 from payments_core.settings import KafkaSettings, TopicSettings
@@ -23,6 +23,7 @@ __all__ = [
     "ensure_topics",
     "platform_topics",
     "produce_when_room",
+    "retention_of",
     "producer_config",
     "broker_answers",
     "wait_for_broker",
@@ -132,19 +133,44 @@ def platform_topics(settings: TopicSettings) -> list[str]:
     return [settings.payments_topic, settings.imports_topic, settings.dlq_topic]
 
 
-def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int) -> dict[str, int]:
+def retention_of(settings: TopicSettings) -> dict[str, int]:
+    """How long each of the platform's topics keeps a message, in milliseconds."""
+    day = 24 * 3600 * 1000
+    return {settings.payments_topic: settings.topic_retention_days * day,
+            settings.imports_topic: settings.topic_retention_days * day,
+            settings.dlq_topic: settings.dlq_retention_days * day}
+
+
+def ensure_topics(bootstrap_servers: str, topics: Iterable[str], partitions: int,
+                  retention_ms: dict[str, int] | None = None) -> dict[str, int]:
     """Create each topic that is missing with `partitions` partitions; return every topic's partition count.
 
-    An existing topic is left as it is (its partitions are never changed, which would move keys).
+    An existing topic keeps its partitions (changing them would move keys). With `retention_ms`, each topic named
+    there keeps its messages that long, set on creation and set again on an existing topic, explicitly: never the
+    broker's default, whatever it is.
     """
     topics = list(topics)
+    retention_ms = retention_ms or {}
     admin = admin_client(bootstrap_servers)
-    futures = admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics])
+    futures = admin.create_topics([
+        NewTopic(t, num_partitions=partitions, replication_factor=1,
+                 config={"retention.ms": str(retention_ms[t])} if t in retention_ms else {}) for t in topics])
+    existing = []
     for topic, future in futures.items():
         try:
             future.result()
         except KafkaException as e:
             if e.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise ServerStartError(f"could not create topic {topic!r}: {e.args[0].str()}") from e
+            existing.append(topic)
+    changes = [ConfigResource(ConfigResource.Type.TOPIC, t, incremental_configs=[
+        ConfigEntry("retention.ms", str(retention_ms[t]), incremental_operation=AlterConfigOpType.SET)])
+        for t in existing if t in retention_ms]
+    for resource, future in (admin.incremental_alter_configs(changes).items() if changes else []):
+        try:
+            future.result()
+        except KafkaException as e:
+            raise ServerStartError(f"could not set the retention of topic {resource.name!r}: "
+                                   f"{e.args[0].str()}") from e
     described = admin.describe_topics(TopicCollection(topics))
     return {topic: len(future.result().partitions) for topic, future in described.items()}

@@ -46,6 +46,10 @@ class TopicSettings(_FromEnvironment):
     imports_topic: str = Field("import-payments-events", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     dlq_topic: str = Field("payments-events-dlq", pattern=r"^[A-Za-z0-9._-]{1,249}$")
     topic_partitions: int = Field(6, ge=1, le=1000, description="partitions of each topic the platform creates")
+    # How long the topics keep a message (set by `payments topics` and `setup`): the events topics a week, the
+    # dead-letter topic a month, which `payments dead-letters replay` reads from.
+    topic_retention_days: int = Field(7, ge=1, le=3650)
+    dlq_retention_days: int = Field(30, ge=1, le=3650)
 
 
 def _postgres_url(value: str) -> str:

@@ -15,7 +15,7 @@ from payments_core.db.migrate import upgrade
 from payments_core.db.seed import seed
 from payments_core.db.service_levels import set_service_level
 from payments_core.errors import ServerStartError
-from payments_core.kafka import ensure_topics, platform_topics
+from payments_core.kafka import ensure_topics, platform_topics, retention_of
 from payments_core.settings import S3Settings, TopicSettings
 
 __all__ = ["create_bucket", "create_topics", "migrate_and_seed"]
@@ -23,7 +23,8 @@ __all__ = ["create_bucket", "create_topics", "migrate_and_seed"]
 
 def create_topics(bootstrap_servers: str, settings: TopicSettings) -> dict[str, int]:
     """The payments, imports and dead-letter topics, created if missing; returns their partition counts."""
-    return ensure_topics(bootstrap_servers, platform_topics(settings), settings.topic_partitions)
+    return ensure_topics(bootstrap_servers, platform_topics(settings), settings.topic_partitions,
+                         retention_of(settings))
 
 
 def migrate_and_seed(database_url: str, pending_sla_minutes: int | None = None) -> dict[str, int]:
