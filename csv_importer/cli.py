@@ -17,8 +17,8 @@ __all__ = ["command"]
 @click.option("--host", help="Interface to listen on. Default: IMPORTER_HOST (127.0.0.1, this machine only).")
 def command(host: str | None) -> None:
     """Serve the CSV importer on IMPORTER_PORT (default 5050)."""
-    configure_logging()
     settings = load(ImporterSettings)
+    configure_logging(settings.log_format)
     app = create_app(settings)
     click.echo(f"CSV importer on http://127.0.0.1:{settings.importer_port}/", err=True)
     serving.server(app, host or settings.importer_host, settings.importer_port, settings.importer_threads).run()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from .reading import FileProblem, read_layout
 from .settings import ImporterSettings
 
 __all__ = ["Choice", "Done", "Importer", "SeenBefore"]
+
+log = logging.getLogger(__name__)
 
 # What to do with a file whose content was imported before: ask the person, import every row (those imported
 # before are updated in place), or only the rows not in the database yet.
@@ -141,6 +144,9 @@ class Importer:
                               published.failed + (to_publish - published.sent))
         store.finish_import(self.engine, import_id, published.confirmed,
                             complete=published.failed == 0 and published.sent == to_publish)
+        log.info("import of %r by %s: %d rows read, %d published, %d not confirmed", file_name, uploaded_by,
+                 marked.rows_read, published.confirmed, published.failed,
+                 extra={"import_id": str(import_id), "file_name": file_name, "account": uploaded_by})
         return Done(import_id, published)
 
 

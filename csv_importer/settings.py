@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from payments_core.settings import (
     DatabaseSettings,
     KafkaSettings,
+    LogSettings,
     S3Settings,
     ServicePorts,
     SuspiciousThreshold,
@@ -27,7 +28,8 @@ def listens_on_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
-class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, ServicePorts, SuspiciousThreshold):
+class ImporterSettings(KafkaSettings, TopicSettings, DatabaseSettings, S3Settings, ServicePorts, SuspiciousThreshold,
+                       LogSettings):
     # Signs the importer's session cookie (CSRF protection). Required: `.env.example` has one for local use.
     importer_secret_key: SecretStr = Field(min_length=16)
     importer_max_upload_mb: int = Field(200, ge=1, le=4096)

@@ -53,8 +53,8 @@ def generate(rate: float | None, count: int, seed: int | None, invalid_ratio: fl
     """Publish synthetic payments to PAYMENTS_TOPIC. Exits 0 once every event is confirmed by the broker, 1 if
     any was not; Ctrl-C or SIGTERM stops after the events already sent are confirmed."""
     stop = stop_on_signals()
-    configure_logging()
     settings = load(GeneratorSettings)
+    configure_logging(settings.log_format)
     rate = settings.generator_rate if rate is None else rate
     stuck_ratio = settings.generator_stuck_ratio if stuck_ratio is None else stuck_ratio
     if rate < 0:

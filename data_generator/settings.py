@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from payments_core.settings import DatabaseSettings, KafkaSettings, SuspiciousThreshold, TopicSettings
+from payments_core.settings import DatabaseSettings, KafkaSettings, LogSettings, SuspiciousThreshold, TopicSettings
 
 __all__ = ["GeneratorSettings"]
 
 
-class GeneratorSettings(KafkaSettings, TopicSettings, DatabaseSettings, SuspiciousThreshold):
+class GeneratorSettings(KafkaSettings, TopicSettings, DatabaseSettings, SuspiciousThreshold, LogSettings):
     # Events per second; 0 publishes as fast as the broker takes them. One event every 2 seconds by default.
     generator_rate: float = Field(0.5, ge=0)
     # Of the payments that start pending, the share never settled (for the dashboards' "Pending beyond SLA").

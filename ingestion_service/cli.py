@@ -18,7 +18,7 @@ __all__ = ["command"]
 def command() -> None:
     """Consume payments and imports into PostgreSQL. Ctrl-C or SIGTERM: finish the batch, commit, exit 0."""
     settings = load(IngestionSettings)
-    configure_logging()
+    configure_logging(settings.log_format)
     stop = stop_on_signals()
     service = IngestionService(settings)
     collect_garbage_for_a_stream()

@@ -548,10 +548,19 @@ class IngestionService:
             self.metrics.collapsed.labels(topic).inc(n)
         for superseded in outcome.superseded:
             self.metrics.stale.labels(superseded.source.topic, superseded.reason).inc()
+            row = superseded.row
+            log.info("set aside (%s): %s at %s, stored %s at %s", superseded.reason, row.status,
+                     row.transaction_date.isoformat(), superseded.stored_status, superseded.stored_date.isoformat(),
+                     extra=_ids(superseded.source, row.transaction_id, row.import_id, row.import_line))
         for topic, n in outcome.overruled.items():
             self.metrics.overruled.labels(topic).inc(n)
         for refusal in outcome.refusals:
             self.metrics.rejected.labels(refusal.source.topic, refusal.reasons[0].code).inc()
+            source = refusal.source
+            log.info("refused topic=%s partition=%d offset=%d: %s", source.topic, source.partition, source.offset,
+                     refusal.summary()[:500], extra={**_ids(source, refusal.transaction_id, refusal.import_id,
+                                                            refusal.import_line),
+                                                     "reasons": [r.code for r in refusal.reasons]})
 
     def _observe(self, batch: Batch, committed_at: datetime) -> None:
         seconds = time.monotonic() - batch.read_at
@@ -564,6 +573,12 @@ class IngestionService:
         log.info("batch messages=%d upserted=%d collapsed=%d refused=%d partitions=%s ms=%.0f",
                  len(batch.sources), batch.written, batch.collapsed, len(batch.refusals),
                  _names(batch.offsets()), seconds * 1000)
+
+
+def _ids(source, transaction_id=None, import_id=None, line=None) -> dict:
+    """What a log line about one message concerns (JSON logs carry it: payments_core.process.JsonLines)."""
+    return {"topic": source.topic, "partition": source.partition, "offset": source.offset,
+            "transaction_id": transaction_id, "import_id": import_id, "line": line}
 
 
 def _unread(partition: dict) -> int:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from payments_core.settings import DatabaseSettings, KafkaSettings, ServicePorts, SuspiciousThreshold, TopicSettings
+from payments_core.settings import (
+    DatabaseSettings,
+    KafkaSettings,
+    LogSettings,
+    ServicePorts,
+    SuspiciousThreshold,
+    TopicSettings,
+)
 
 __all__ = ["IngestionSettings"]
 
 
-class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServicePorts, SuspiciousThreshold):
+class IngestionSettings(KafkaSettings, TopicSettings, DatabaseSettings, ServicePorts, SuspiciousThreshold, LogSettings):
     ingestion_group_id: str = Field("payments-ingestion", min_length=1, description="Kafka consumer group")
     # A batch is written when it holds this many messages or has waited this long, whichever comes first.
     ingestion_batch_max_messages: int = Field(5000, ge=1, le=100_000)

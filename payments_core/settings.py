@@ -8,7 +8,7 @@ environment wins over it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +64,12 @@ def _postgres_url(value: str) -> str:
     if not url.database:
         raise ValueError("should name the database, as in postgresql://host:5432/payments")
     return value
+
+
+class LogSettings(_FromEnvironment):
+    # `json`: each log line a JSON object with the ids it concerns (topic, partition, offset, transaction, import,
+    # line); `text`: for a person at a terminal.
+    log_format: Literal["text", "json"] = "text"
 
 
 class DatabaseSettings(_FromEnvironment):
