@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 __all__ = ["ImporterMetrics", "init_app"]
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # What became of an upload (web page or API): imported, asked whether to import again, or refused, and why.
 OUTCOMES = ("imported", "imported_before", "file_refused", "storage_unavailable", "database_unavailable")
 
@@ -52,7 +53,8 @@ def init_app(app: Flask, metrics: ImporterMetrics) -> None:
         if started is not None:
             # The route's rule, never the address: an id in a path would make a series per import.
             route = request.url_rule.rule if request.url_rule is not None else "unknown"
-            metrics.requests.labels(route, request.method, str(response.status_code)).observe(
+            method = request.method if request.method in METHODS else "other"  # the client's word: bounded
+            metrics.requests.labels(route, method, str(response.status_code)).observe(
                 time.perf_counter() - started)
         return response
 

@@ -1,6 +1,7 @@
 """The side tables are kept for a while, not for ever: refusals (`rejected_events`), versions set aside
 (`superseded_events`) and overruled flags (`overruled_flags`) older than their retention are deleted, by the
-ingestion service, a thousand rows at a time.
+ingestion service, a thousand rows at a time. An import's refusals and versions set aside stay as long as the
+import: its counts are read from them.
 
 Each batch is a transaction of its own that touches only the rows it deletes, and waits at most a second for a
 lock: a writer never waits behind the whole clean-up, and a table locked by someone else is left for the next round
@@ -23,21 +24,36 @@ __all__ = ["TABLES", "Retention", "apply_retention"]
 
 log = logging.getLogger(__name__)
 
-# table -> (its key, in the order rows were added; when a row was added)
+# table -> (its key, in the order rows were added; when a row was added; whether an import's rows are kept)
 TABLES = {
-    "rejected_events": ("rejected_event_id", "rejected_at"),
-    "superseded_events": ("superseded_event_id", "recorded_at"),
-    "overruled_flags": ("overruled_flag_id", "recorded_at"),
+    "rejected_events": ("rejected_event_id", "rejected_at", True),
+    "superseded_events": ("superseded_event_id", "recorded_at", True),
+    "overruled_flags": ("overruled_flag_id", "recorded_at", False),
 }
 
-# The oldest rows first, by key: an index scan that stops at the batch's size, whatever the table's size.
-_DELETE = ("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} "
-           "WHERE {at} < now() - make_interval(days => %s) ORDER BY {key} LIMIT %s)")
+# One batch: the next `batch` rows by key (an index scan of that many rows, whatever the table's size), of which
+# those older than the retention are deleted; rows of an import stay as long as the import, whose counts read them
+# (csv_importer/store.py, the API). Says the last key scanned, how many rows were scanned and deleted, and whether
+# every row scanned was old: rows are added in time order, so a young one means the old ones are all behind.
+_BATCH = """
+WITH scanned AS (
+    SELECT {key}, {at} < now() - make_interval(days => %(days)s) AS old, {kept} AS kept
+    FROM {table} WHERE {key} > %(after)s ORDER BY {key} LIMIT %(batch)s
+), gone AS (
+    DELETE FROM {table} AS t USING scanned
+    WHERE t.{key} = scanned.{key} AND scanned.old AND NOT scanned.kept
+    RETURNING 1
+)
+SELECT (SELECT max({key}) FROM scanned), (SELECT count(*) FROM scanned), (SELECT count(*) FROM gone),
+       coalesce((SELECT bool_and(old) FROM scanned), false)
+"""
 
 
 def _statement(table: str) -> sql.Composed:
-    key, at = TABLES[table]
-    return sql.SQL(_DELETE).format(table=sql.Identifier(table), key=sql.Identifier(key), at=sql.Identifier(at))
+    key, at, keep_imports = TABLES[table]
+    kept = sql.SQL("import_id IS NOT NULL") if keep_imports else sql.SQL("false")
+    return sql.SQL(_BATCH).format(table=sql.Identifier(table), key=sql.Identifier(key), at=sql.Identifier(at),
+                                  kept=kept)
 
 
 def apply_retention(database_url: str, days: dict[str, int], batch: int = 1000,
@@ -54,14 +70,16 @@ def apply_retention(database_url: str, days: dict[str, int], batch: int = 1000,
             for table, keep_days in days.items():
                 if keep_days <= 0:
                     continue
-                deleted, statement = 0, _statement(table)
+                deleted, statement, after = 0, _statement(table), 0
                 try:
                     while not (stopping and stopping.is_set()):
-                        cursor.execute(statement, (keep_days, batch))
-                        deleted += cursor.rowcount
-                        on_deleted(table, cursor.rowcount)
-                        if cursor.rowcount < batch:
+                        cursor.execute(statement, {"days": keep_days, "after": after, "batch": batch})
+                        last, scanned, gone, all_old = cursor.fetchone()
+                        deleted += gone
+                        on_deleted(table, gone)
+                        if scanned < batch or not all_old:
                             break
+                        after = last
                         time.sleep(0.05)  # let the writers' own statements through between batches
                     done[table] = deleted
                 except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as e:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -69,7 +69,8 @@ def _postgres_url(value: str) -> str:
 class LogSettings(_FromEnvironment):
     # `json`: each log line a JSON object with the ids it concerns (topic, partition, offset, transaction, import,
     # line); `text`: for a person at a terminal.
-    log_format: Literal["text", "json"] = "text"
+    log_format: Annotated[Literal["text", "json"], BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
+                          ] = "text"
 
 
 class DatabaseSettings(_FromEnvironment):

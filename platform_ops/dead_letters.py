@@ -4,7 +4,8 @@ is fixed (`payments dead-letters replay`).
 A replayed copy is the message as it first arrived (key, bytes and its own headers) with one header more,
 `payments.replayed-from`, naming the first dead letter of that message (`topic/partition/offset`). A message refused
 again after a replay is one more dead letter of the same first one, so replaying takes each message once, as its
-latest refusal left it. Replaying twice changes nothing more: the upsert by transaction_id is idempotent.
+latest refusal left it. Replaying twice changes nothing more: the upsert by transaction_id is idempotent. Rows of
+imports are not replayed (an import counts each of its rows' offsets once): their file is fixed and uploaded again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 import click
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Consumer, Message, Producer
 
-from payments_core.kafka import producer_config
+from payments_core.kafka import produce_when_room, producer_config
 from payments_core.settings import KafkaSettings, TopicSettings, load
 
 __all__ = ["dead_letters"]
@@ -165,7 +166,7 @@ def replay(reasons, topics, since, until, transaction_ids, everything, dry_run, 
     latest: dict[str, DeadLetter] = {}
     for letter in read(settings, idle=idle):
         latest[letter.first] = letter  # the message's latest refusal decides whether it is chosen
-    chosen, cut = [], 0
+    chosen, cut, import_rows = [], 0, 0
     for letter in latest.values():
         when = letter.refused_at
         if ((reasons and not letter.codes & set(reasons)) or (topics and letter.topic not in topics)
@@ -175,12 +176,20 @@ def replay(reasons, topics, since, until, transaction_ids, everything, dry_run, 
         if TRUNCATED in letter.headers:
             cut += 1  # a copy cut to fit the topic is not the message: it cannot be sent again
             continue
+        if letter.topic == settings.imports_topic:
+            # An import's accounting counts each offset of its rows once: a row sent again would count twice.
+            # Its refused rows are fixed and uploaded again instead (the import's page: rejected.csv).
+            import_rows += 1
+            continue
         chosen.append(letter)
     per_topic: dict[str, int] = {}
     for letter in chosen:
         per_topic[letter.topic] = per_topic.get(letter.topic, 0) + 1
     summary = ", ".join(f"{n} to {topic}" for topic, n in sorted(per_topic.items())) or "nothing"
     skipped = f"; {cut} left out: cut to fit the dead-letter topic" if cut else ""
+    if import_rows:
+        skipped += (f"; {import_rows} import rows left out: fix them in the import's rejected.csv and upload it "
+                    "again")
     if dry_run:
         for letter in chosen:
             click.echo(f"would send {letter.first} back to {letter.topic} ({', '.join(sorted(letter.codes))})")
@@ -193,18 +202,19 @@ def replay(reasons, topics, since, until, transaction_ids, everything, dry_run, 
     sys.exit(1 if failed else 0)
 
 
-def _send(settings: DeadLetterSettings, chosen: list[DeadLetter]) -> int:
-    producer = Producer(producer_config(settings))
+def _send(settings: DeadLetterSettings, chosen: list[DeadLetter], patience_s: float = 120.0) -> int:
+    """Send the copies, waiting for room in the producer's queue rather than failing on a full one; returns how
+    many the broker did not confirm within `patience_s` after the last was queued."""
     failed = []
 
     def delivered(error, _message):
         if error is not None:
             failed.append(error)
 
+    producer = Producer({**producer_config(settings), "on_delivery": delivered})
     for letter in chosen:
         headers = [*letter.own_headers(), (REPLAYED_FROM, letter.first.encode())]
-        producer.produce(letter.topic, key=letter.message.key(), value=letter.message.value(), headers=headers,
-                         on_delivery=delivered)
+        produce_when_room(producer, letter.topic, letter.message.value(), letter.message.key(), headers)
         producer.poll(0)
-    left = producer.flush(30)
+    left = producer.flush(patience_s)
     return len(failed) + left

@@ -51,8 +51,36 @@ def test_rows_older_than_the_limit_go_newer_stay_in_batches(database_url, engine
 
     assert done == {"rejected_events": 2500, "superseded_events": 2500}
     assert counts(engine) == {"rejected_events": 7, "superseded_events": 7, "overruled_flags": 2507}
+    # A thousand rows scanned per statement; the third reaches the young rows and ends the round.
     assert [rows for table, rows in batches if table == "rejected_events"] == [1000, 1000, 500]
     assert apply_retention(database_url, DAYS) == {"rejected_events": 0, "superseded_events": 0}
+
+
+def test_an_imports_refusals_and_versions_set_aside_stay_as_long_as_the_import(database_url, engine):
+    from csv_importer import store
+
+    fill(engine, old=1500, new=0)
+    import_id = "6f1c3b7a-1d2e-4f5a-8b9c-0d1e2f3a4b5c"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO imports (import_id, file_name, sha256, s3_key, size_bytes, rows_read, "
+                          "rows_unique, rows_duplicate, rows_suspicious, rows_malformed, rows_published, status) "
+                          "VALUES (:id, 'old.csv', :sha, 'k', 1, 3, 3, 0, 0, 0, 3, 'published')"),
+                     {"id": import_id, "sha": "0" * 64})
+        # Among the oldest rows: the import's one refused row and one older version; its third row was saved.
+        conn.execute(text("UPDATE rejected_events SET import_id = :id, import_line = 2 WHERE \"offset\" = 7"),
+                     {"id": import_id})
+        conn.execute(text("UPDATE superseded_events SET import_id = :id, import_line = 3 WHERE \"offset\" = 9"),
+                     {"id": import_id})
+        conn.execute(text("INSERT INTO import_progress VALUES (:id, 'imports', 0, 5, 2)"), {"id": import_id})
+    record = store.get_import(engine, import_id)
+    before = store.status(engine, record)
+
+    apply_retention(database_url, DAYS, batch=1000)
+
+    assert counts(engine)["rejected_events"] == 1 and counts(engine)["superseded_events"] == 1
+    after = store.status(engine, record)
+    assert (after.in_database, after.rejected, after.older, after.complete) == \
+           (before.in_database, before.rejected, before.older, before.complete) == (1, 1, 1, True)
 
 
 def test_a_table_locked_by_someone_else_is_left_for_the_next_round_not_waited_on(database_url, engine):

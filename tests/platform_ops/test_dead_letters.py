@@ -15,7 +15,8 @@ from tests.helpers.waiting import wait_until
 
 
 def replay(settings, *args):
-    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DLQ_TOPIC": settings.dlq_topic}
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers, "DLQ_TOPIC": settings.dlq_topic,
+           "IMPORTS_TOPIC": settings.imports_topic}
     return CliRunner().invoke(cli, ["dead-letters", "replay", "--idle", "3", *args], env=env)
 
 
@@ -76,3 +77,17 @@ def test_replay_asks_what_to_send(ingestion_settings):
     answer = replay(ingestion_settings)
 
     assert answer.exit_code == 2 and "--all" in answer.output
+
+
+def test_import_rows_are_not_replayed_but_sent_back_to_their_file(ingestion_settings, start_service, engine):
+    from tests.helpers.events import import_row
+
+    s = ingestion_settings
+    produce(s.kafka_bootstrap_servers, s.imports_topic, [message(import_row(username_sender="nobody-yet"))])
+    start_service(s)
+    wait_until(lambda: refusals(engine) == 1, message="the import row refused")
+
+    answer = replay(s, "--all")
+
+    assert answer.exit_code == 0 and "sent nothing" in answer.output, answer.output
+    assert "1 import rows left out: fix them in the import's rejected.csv" in answer.output
