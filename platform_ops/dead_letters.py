@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import click
@@ -41,6 +41,10 @@ class DeadLetter:
     message: Message
     headers: dict[str, str]
 
+    @classmethod
+    def of(cls, message: Message) -> DeadLetter:
+        return cls(message, {k: (v or b"").decode(errors="replace") for k, v in message.headers() or []})
+
     @property
     def position(self) -> str:
         return f"{self.message.topic()}/{self.message.partition()}/{self.message.offset()}"
@@ -64,7 +68,12 @@ class DeadLetter:
     @property
     def refused_at(self) -> datetime | None:
         kind, millis = self.message.timestamp()
-        return None if kind == TIMESTAMP_NOT_AVAILABLE else datetime.fromtimestamp(millis / 1000, UTC)
+        if kind == TIMESTAMP_NOT_AVAILABLE:
+            return None
+        try:
+            return datetime.fromtimestamp(millis / 1000, UTC)
+        except (OverflowError, OSError, ValueError):  # any 64-bit number a producer set
+            return None
 
     @property
     def transaction_id(self) -> str | None:
@@ -102,8 +111,7 @@ def read(settings: DeadLetterSettings, follow: bool = False, idle: float = 3.0) 
             if message is None or message.error():
                 continue
             state["quiet_since"] = time.monotonic()
-            headers = {k: (v or b"").decode(errors="replace") for k, v in message.headers() or []}
-            yield DeadLetter(message, headers)
+            yield DeadLetter.of(message)
     finally:
         consumer.close()
 
@@ -135,6 +143,46 @@ def dead_letters(context: click.Context, follow: bool, idle: float) -> None:
     click.echo(f"{shown} refused messages on {settings.dlq_topic}", err=True)
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """Which dead letters to send again; an empty choice is no filter."""
+
+    reasons: set[str]
+    topics: set[str]
+    since: datetime | None = None
+    until: datetime | None = None
+    transaction_ids: set[str] = field(default_factory=set)
+
+    def __call__(self, letter: DeadLetter) -> bool:
+        when = letter.refused_at
+        return not ((self.reasons and not letter.codes & self.reasons) or (self.topics and letter.topic not in
+                    self.topics) or (self.since and (when is None or when < self.since))
+                    or (self.until and (when is None or when >= self.until))
+                    or (self.transaction_ids and letter.transaction_id not in self.transaction_ids)
+                    or not letter.topic)
+
+
+def choose(letters, wanted: Wanted, imports_topic: str) -> tuple[dict[str, DeadLetter], tuple[list, int, int]]:
+    """Each message once, by its first dead letter, as its latest refusal left it; of those, the ones `wanted`:
+    returns every message by first dead letter, and (the chosen, how many were cut copies, how many import rows)."""
+    latest: dict[str, DeadLetter] = {}
+    for letter in letters:
+        latest[letter.first] = letter
+    chosen, cut, import_rows = [], 0, 0
+    for letter in latest.values():
+        if not wanted(letter):
+            continue
+        if TRUNCATED in letter.headers:
+            cut += 1  # a copy cut to fit the topic is not the message: it cannot be sent again
+        elif letter.topic == imports_topic:
+            # An import's accounting counts each offset of its rows once: a row sent again would count twice.
+            # Its refused rows are fixed and uploaded again instead (the import's page: rejected.csv).
+            import_rows += 1
+        else:
+            chosen.append(letter)
+    return latest, (chosen, cut, import_rows)
+
+
 def _moment(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -163,25 +211,8 @@ def replay(reasons, topics, since, until, transaction_ids, everything, dry_run, 
         raise click.UsageError("say which dead letters to send again (--reason, --topic, --since, --until, "
                                "--transaction-id), or --all")
     settings = load(DeadLetterSettings)
-    latest: dict[str, DeadLetter] = {}
-    for letter in read(settings, idle=idle):
-        latest[letter.first] = letter  # the message's latest refusal decides whether it is chosen
-    chosen, cut, import_rows = [], 0, 0
-    for letter in latest.values():
-        when = letter.refused_at
-        if ((reasons and not letter.codes & set(reasons)) or (topics and letter.topic not in topics)
-                or (first and (when is None or when < first)) or (last and (when is None or when >= last))
-                or (wanted_ids and letter.transaction_id not in wanted_ids) or not letter.topic):
-            continue
-        if TRUNCATED in letter.headers:
-            cut += 1  # a copy cut to fit the topic is not the message: it cannot be sent again
-            continue
-        if letter.topic == settings.imports_topic:
-            # An import's accounting counts each offset of its rows once: a row sent again would count twice.
-            # Its refused rows are fixed and uploaded again instead (the import's page: rejected.csv).
-            import_rows += 1
-            continue
-        chosen.append(letter)
+    wanted = Wanted(set(reasons), set(topics), first, last, wanted_ids)
+    latest, (chosen, cut, import_rows) = choose(read(settings, idle=idle), wanted, settings.imports_topic)
     per_topic: dict[str, int] = {}
     for letter in chosen:
         per_topic[letter.topic] = per_topic.get(letter.topic, 0) + 1

@@ -4,8 +4,11 @@ second replay changes nothing more."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from platform_ops.cli import cli
@@ -91,3 +94,46 @@ def test_import_rows_are_not_replayed_but_sent_back_to_their_file(ingestion_sett
 
     assert answer.exit_code == 0 and "sent nothing" in answer.output, answer.output
     assert "1 import rows left out: fix them in the import's rejected.csv" in answer.output
+
+
+# --- whatever the dead-letter topic holds ------------------------------------------------------------------------
+
+NAMES = st.sampled_from(["__connect.errors.topic", "payments.replayed-from", "payments.errors.reasons",
+                         "payments.errors.truncated", "payments-source", "trace"]) | st.text(max_size=12)
+VALUES = st.none() | st.binary(max_size=40) | st.sampled_from(
+    [b"payments-events", b"imports", b"", b"dlq/0/1", b"dlq/0/2", b'[{"code": "unknown_user"}]', b"[1]", b"{"])
+
+
+@st.composite
+def dead_letter(draw):
+    from confluent_kafka import Message
+
+    from platform_ops.dead_letters import DeadLetter
+
+    message = Message(topic="dlq", partition=draw(st.integers(0, 2)), offset=draw(st.integers(0, 5)),
+                      key=draw(st.none() | st.binary(max_size=8)), value=draw(st.none() | st.binary(max_size=60)),
+                      headers=draw(st.lists(st.tuples(NAMES, VALUES), max_size=6)),
+                      timestamp=(draw(st.sampled_from([0, 1, 2])), draw(st.integers(-(2**63), 2**63 - 1))))
+    return DeadLetter.of(message)
+
+
+@settings(max_examples=300)
+@given(letters=st.lists(dead_letter(), max_size=12), reasons=st.sets(st.sampled_from(["unknown_user", "missing"])),
+       topics=st.sets(st.sampled_from(["payments-events", "imports"])),
+       since=st.none() | st.datetimes(timezones=st.just(UTC)), until=st.none() | st.datetimes(timezones=st.just(UTC)))
+def test_any_dead_letters_give_each_message_once_and_never_a_cut_copy_or_an_import_row(letters, reasons, topics,
+                                                                                      since, until):
+    from platform_ops.dead_letters import TRUNCATED, Wanted, choose
+
+    wanted = Wanted(reasons, topics, since, until)
+
+    latest, (chosen, cut, import_rows) = choose(letters, wanted, "imports")
+
+    firsts = [letter.first for letter in chosen]
+    assert len(firsts) == len(set(firsts))  # each message once
+    assert all(latest[f] is letter for f, letter in zip(firsts, chosen, strict=True))  # as its latest refusal left it
+    for letter in chosen:
+        assert wanted(letter) and letter.topic and letter.topic != "imports" and TRUNCATED not in letter.headers
+        assert all(k != "payments.replayed-from" and not k.startswith("__connect.errors.")
+                   for k, _ in letter.own_headers())
+    assert len(chosen) + cut + import_rows <= len(latest) <= len(letters)
