@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .metabase_api import MetabaseClient, MetabaseError
 from .questions import Dashboard, Question
 
-__all__ = ["Connection", "Provisioned", "dashboard_parameter", "provision"]
+__all__ = ["Connection", "Provisioned", "dashboard_parameter", "holds", "provision"]
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +87,29 @@ def _details(connection: Connection) -> dict:
             "user": connection.user, "password": connection.password, "ssl": False}
 
 
+def holds(current, wanted) -> bool:
+    """Whether what Metabase shows (`current`) holds everything the provisioning would send (`wanted`). Metabase
+    adds keys of its own on save and read (a card's `visualization_settings` gets a `version`, each template tag its
+    `name`; src/metabase/models/interface.clj `transform-metabase-query` and `transform-visualization-settings`), so
+    a value equal to what was sent is a dict holding at least the same keys with the same values."""
+    if isinstance(wanted, dict):
+        return isinstance(current, dict) and all(k in current and holds(current[k], v) for k, v in wanted.items())
+    return current == wanted
+
+
 def _database(client: MetabaseClient, connection: Connection, result: Provisioned) -> int:
     databases = client.get("/api/database")
     databases = databases["data"] if isinstance(databases, dict) else databases
     for database in databases:
         if database["name"] == connection.display_name:
-            # Sent on every run: Metabase never shows the stored password back, so a changed
-            # METABASE_READER_PASSWORD (the role was just given it) cannot be noticed, only written.
-            client.put(f"/api/database/{database['id']}", {"details": _details(connection)})
+            # Metabase never shows a stored password (src/metabase/api/database.clj: `**MetabasePass**`): the
+            # details it shows are compared, and its health check says whether the stored password still works
+            # (METABASE_READER_PASSWORD changed: the role was just given the new one, and the check fails).
+            details = {k: v for k, v in _details(connection).items() if k != "password"}
+            healthy = client.get(f"/api/database/{database['id']}/healthcheck").get("status") == "ok"
+            if not (healthy and holds(database.get("details"), details)):
+                client.put(f"/api/database/{database['id']}", {"details": _details(connection)})
+                result.changes.append(f"database {connection.display_name!r}: connection details updated")
             return database["id"]
     created = client.post("/api/database", {
         "engine": "postgres", "name": connection.display_name, "is_full_sync": True,
@@ -158,7 +173,7 @@ def _card(client: MetabaseClient, question: Question, tag_types: dict[str, str],
         result.changes.append(f"question {question.title!r} created")
         return client.post("/api/card", wanted)["id"]
     current = client.get(f"/api/card/{card_id}")
-    if any(current.get(key) != value for key, value in wanted.items()):
+    if not holds(current, wanted):
         client.put(f"/api/card/{card_id}", wanted)
         result.changes.append(f"question {question.title!r} updated")
     return card_id

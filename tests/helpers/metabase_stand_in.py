@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import re
 import uuid
 from contextlib import closing
@@ -118,9 +119,44 @@ def card_problem(body: dict) -> str | None:
     return check_template_tags(body["dataset_query"]["native"].get("template-tags") or {})
 
 
+# src/metabase/api/database.clj: `mi/to-json :model/Database` shows every sensitive detail (`default-sensitive-fields`:
+# :password :pass :tunnel-pass …) as `protected-password`; `upsert-sensitive-fields` keeps the stored value when a
+# PUT sends that placeholder back.
+PROTECTED_PASSWORD = "**MetabasePass**"
+SENSITIVE = ("password", "pass", "tunnel-pass")
+
+
+def shown_database(database: dict) -> dict:
+    details = {k: PROTECTED_PASSWORD if k in SENSITIVE else v for k, v in database.get("details", {}).items()}
+    return {**database, "details": details}
+
+
+def normalised_card(card: dict) -> dict:
+    """A card as GET /api/card/:id shows it after Metabase's normalisation on save and read.
+
+    src/metabase/models/interface.clj `transform-metabase-query` runs src/metabase/legacy_mbql/normalize.cljc
+    `normalize` in and out: `normalize-template-tags` does `(assoc :name tag-name)`, tag keys go through
+    `normalize-token` (lower case, `_` to `-`), and a `dimension` tag gets `:widget-type :category`.
+    `transform-visualization-settings` (`normalize-visualization-settings`, then `migrate-viz-settings`) adds the
+    settings' `version`. And the card carries many more keys than were sent."""
+    card = json.loads(json.dumps(card))
+    native = (card.get("dataset_query") or {}).get("native") or {}
+    tags = {}
+    for name, tag in (native.get("template-tags") or {}).items():
+        tag = {k.lower().replace("_", "-"): v for k, v in tag.items()}
+        tag["name"] = name
+        if tag.get("type") == "dimension":
+            tag.setdefault("widget-type", "category")
+        tags[name] = tag
+    if native:
+        native["template-tags"] = tags
+    card["visualization_settings"] = {**(card.get("visualization_settings") or {}), "version": 2}
+    return {**card, "archived": False, "result_metadata": None, "creator_id": 1, "query_type": "native"}
+
+
 class MetabaseState:
     def __init__(self, syncs_before_complete: int = 2, sync_outcome: str = "complete",
-                 database_url: str | None = None):
+                 database_url: str | None = None, reader_password: str = "reader"):
         self.setup_token: str | None = str(uuid.uuid4())
         self.admin: dict | None = None
         self.sessions: set[str] = set()
@@ -134,6 +170,8 @@ class MetabaseState:
         self.writes: list[str] = []  # "POST /api/card", … (logins are not writes)
         # Where the dashcards' queries run: the test's PostgreSQL, whatever host the provisioning gave Metabase.
         self.database_url = database_url
+        # The reader role's password as PostgreSQL has it: the health check connects with the stored details.
+        self.reader_password = reader_password
 
 
 def stand_in(state: MetabaseState) -> Flask:
@@ -183,7 +221,7 @@ def stand_in(state: MetabaseState) -> Flask:
     @app.get("/api/database")
     def databases():
         signed_in()
-        return {"data": list(state.databases.values())}
+        return {"data": [shown_database(d) for d in state.databases.values()]}
 
     @app.post("/api/database")
     def add_database():
@@ -200,15 +238,26 @@ def stand_in(state: MetabaseState) -> Flask:
         database["polls"] += 1
         if database["polls"] > state.syncs_before_complete:
             database["initial_sync_status"] = state.sync_outcome
-        return database
+        return shown_database(database)
+
+    @app.get("/api/database/<int:database_id>/healthcheck")
+    def database_health(database_id):
+        """src/metabase/api/database.clj `GET /:id/healthcheck`: whether the database can connect now, with the
+        details Metabase stores."""
+        signed_in()
+        database = state.databases.get(database_id) or abort(404)
+        if database["details"].get("password") != state.reader_password:
+            return {"status": "error", "message": "password authentication failed for user \"metabase_reader\""}
+        return {"status": "ok"}
 
     @app.put("/api/database/<int:database_id>")
     def update_database(database_id):
         signed_in()
         database = state.databases.get(database_id) or abort(404)
         wrote()
-        database["details"].update(request.get_json().get("details") or {})
-        return database
+        sent = request.get_json().get("details") or {}
+        database["details"].update({k: v for k, v in sent.items() if v != PROTECTED_PASSWORD})
+        return shown_database(database)
 
     @app.get("/api/collection")
     def collections():
@@ -249,7 +298,7 @@ def stand_in(state: MetabaseState) -> Flask:
     @app.get("/api/card/<int:card_id>")
     def card(card_id):
         signed_in()
-        return state.cards.get(card_id) or abort(404)
+        return normalised_card(state.cards.get(card_id) or abort(404))
 
     @app.put("/api/card/<int:card_id>")
     def update_card(card_id):
