@@ -24,8 +24,9 @@ class Published:
         return self.sent - self.failed
 
 
-def publish_rows(config: dict, topic: str, rows: Iterable[tuple[bytes, bytes]], timeout: float = 60.0) -> Published:
-    """Send every (key, value) and wait for the broker; failures are counted with their reason, never raised.
+def publish_rows(config: dict, topic: str, rows: Iterable[tuple], timeout: float = 60.0) -> Published:
+    """Send every (key, value) or (key, value, headers) and wait for the broker; failures are counted with their
+    reason, never raised.
 
     A producer of its own per import, so that its count of unconfirmed messages is this import's alone. The
     broker confirms each message; Python hears only of failures, which keeps a million rows fast.
@@ -37,8 +38,8 @@ def publish_rows(config: dict, topic: str, rows: Iterable[tuple[bytes, bytes]], 
         result.reasons[error.str()] += 1
 
     producer = Producer({**config, "on_delivery": failed, "delivery.report.only.error": True})
-    for key, value in rows:
-        produce_when_room(producer, topic, value, key)
+    for key, value, *headers in rows:
+        produce_when_room(producer, topic, value, key, headers[0] if headers else None)
         result.sent += 1
         if result.sent % 10_000 == 0:
             producer.poll(0)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from payments_core.contract import Reason, safe_text
-from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent, SupersededEvent
+from payments_core.db.models import Import, ImportFlag, ImportProgress, RejectedEvent, SupersededEvent, Transaction
 
 from .identity import text_of
 from .marking import ALREADY_IMPORTED, CONFLICT, CONFLICTED, MALFORMED, REPEATED, SUSPICIOUS, Marked
@@ -259,18 +260,30 @@ class ImportStatus:
         return self.in_database + self.older + self.rejected >= self.published
 
 
+def still_refused(import_id):
+    """The import's refused rows that are not stored since: a row sent again once its cause was fixed (replay.py)
+    counts as stored, no longer as refused."""
+    stored = (select(Transaction.transaction_id)
+              .where(Transaction.import_id == RejectedEvent.import_id,
+                     Transaction.import_line == RejectedEvent.import_line).exists())
+    return (RejectedEvent.import_id == import_id) & ~stored
+
+
 def status(engine: Engine, record, show: int = 100) -> ImportStatus:
     """How many of the import's rows are in PostgreSQL and how many were refused, and why (by line)."""
     with engine.connect() as conn:
         in_database = conn.scalar(select(func.coalesce(func.sum(ImportProgress.rows_saved), 0))
                                   .where(ImportProgress.import_id == record.import_id))
         rejected = conn.scalar(select(func.count(func.distinct(RejectedEvent.import_line)))
-                               .where(RejectedEvent.import_id == record.import_id))
+                               .where(still_refused(record.import_id)))
         older = conn.scalar(select(func.count(func.distinct(SupersededEvent.import_line)))
                             .where(SupersededEvent.import_id == record.import_id))
+        # A line refused again (delivered again, or sent again while still wrong) is shown once, as last refused.
         latest = conn.execute(select(RejectedEvent.import_line, RejectedEvent.reasons)
-                              .where(RejectedEvent.import_id == record.import_id)
-                              .order_by(RejectedEvent.import_line).limit(show))
+                              .where(still_refused(record.import_id))
+                              .ext(distinct_on(RejectedEvent.import_line))
+                              .order_by(RejectedEvent.import_line, RejectedEvent.rejected_event_id.desc())
+                              .limit(show))
         rejections = [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]}
                       for line, reasons in latest]
     # import_progress counts every row the service decided on; the superseded ones were not saved.
@@ -281,7 +294,7 @@ def rejected_rows(engine: Engine, import_id: uuid.UUID, per_fetch: int = 1000) -
     """(line, reason, the row's fields as sent) of each refused row, for the person to fix and upload again, by
     line; read from the database `per_fetch` at a time (a server-side cursor), never all at once."""
     query = (select(RejectedEvent.import_line, RejectedEvent.reasons, RejectedEvent.payload)
-             .where(RejectedEvent.import_id == import_id)
+             .where(still_refused(import_id))
              .order_by(RejectedEvent.import_line, RejectedEvent.rejected_event_id))
     with engine.connect() as conn:
         found = conn.execution_options(stream_results=True, yield_per=per_fetch).execute(query)

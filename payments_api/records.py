@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import Connection, func, select, text, tuple_
 
+from csv_importer.store import still_refused
 from payments_core.contract import Reason
 from payments_core.db.models import Import, ImportProgress, RejectedEvent, SupersededEvent
 
@@ -31,7 +32,9 @@ def imports_page(conn: Connection, after: tuple | None, limit: int, ids: list[uu
     records = list(conn.execute(query))
     found = [r.import_id for r in records]
     saved = _per_import(conn, ImportProgress, func.sum(ImportProgress.rows_saved), found)
-    refused = _per_import(conn, RejectedEvent, func.count(func.distinct(RejectedEvent.import_line)), found)
+    refused = dict(conn.execute(select(RejectedEvent.import_id, func.count(func.distinct(RejectedEvent.import_line)))
+                                .where(RejectedEvent.import_id.in_(found), still_refused(RejectedEvent.import_id))
+                                .group_by(RejectedEvent.import_id)).all())
     older = _per_import(conn, SupersededEvent, func.count(func.distinct(SupersededEvent.import_line)), found)
     return [import_of(r, saved.get(r.import_id, 0), refused.get(r.import_id, 0), older.get(r.import_id, 0))
             for r in records]
@@ -56,9 +59,11 @@ def import_of(record, saved: int, refused: int, older: int) -> dict:
 
 def refused_rows(conn: Connection, import_id: uuid.UUID, show: int = 100) -> list[dict]:
     """The import's first `show` refused rows by line (a row refused again when delivered again, once)."""
-    rows = conn.execute(text("SELECT DISTINCT ON (import_line) import_line, reasons FROM rejected_events "
-                             "WHERE import_id = :import_id ORDER BY import_line, rejected_event_id LIMIT :show"),
-                        {"import_id": import_id, "show": show})
+    rows = conn.execute(text(
+        "SELECT DISTINCT ON (import_line) import_line, reasons FROM rejected_events AS r WHERE import_id = :import_id "
+        "AND NOT EXISTS (SELECT 1 FROM transactions AS t WHERE t.import_id = r.import_id "
+        "AND t.import_line = r.import_line) ORDER BY import_line, rejected_event_id LIMIT :show"),
+        {"import_id": import_id, "show": show})
     return [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]} for line, reasons in rows]
 
 

@@ -5,7 +5,7 @@ A replayed copy is the message as it first arrived (key, bytes and its own heade
 `payments.replayed-from`, naming the first dead letter of that message (`topic/partition/offset`). A message refused
 again after a replay is one more dead letter of the same first one, so replaying takes each message once, as its
 latest refusal left it. Replaying twice changes nothing more: the upsert by transaction_id is idempotent. Rows of
-imports are not replayed (an import counts each of its rows' offsets once): their file is fixed and uploaded again.
+imports are sent again from their import's page instead, which sends only those not stored since.
 """
 
 from __future__ import annotations
@@ -175,8 +175,8 @@ def choose(letters, wanted: Wanted, imports_topic: str) -> tuple[dict[str, DeadL
         if TRUNCATED in letter.headers:
             cut += 1  # a copy cut to fit the topic is not the message: it cannot be sent again
         elif letter.topic == imports_topic:
-            # An import's accounting counts each offset of its rows once: a row sent again would count twice.
-            # Its refused rows are fixed and uploaded again instead (the import's page: rejected.csv).
+            # Sent again from the import's page (csv_importer/replay.py), which sends only the rows not stored
+            # since and so keeps the import's counts right; a dead letter cannot tell whether its row was.
             import_rows += 1
         else:
             chosen.append(letter)
@@ -219,8 +219,8 @@ def replay(reasons, topics, since, until, transaction_ids, everything, dry_run, 
     summary = ", ".join(f"{n} to {topic}" for topic, n in sorted(per_topic.items())) or "nothing"
     skipped = f"; {cut} left out: cut to fit the dead-letter topic" if cut else ""
     if import_rows:
-        skipped += (f"; {import_rows} import rows left out: fix them in the import's rejected.csv and upload it "
-                    "again")
+        skipped += (f"; {import_rows} import rows left out: send them again from their import's page, which keeps "
+                    "its counts right")
     if dry_run:
         for letter in chosen:
             click.echo(f"would send {letter.first} back to {letter.topic} ({', '.join(sorted(letter.codes))})")

@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from dashboards.paging import older_link, position
 from payments_core.db.models import FLAG_KINDS
@@ -14,6 +14,7 @@ from payments_core.db.models import FLAG_KINDS
 from .. import store
 from ..archive import ArchiveError, NotArchived, attachment
 from ..reading import REQUIRED
+from ..replay import replay_refused
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -49,7 +50,8 @@ def detail(import_id: uuid.UUID):
     tables = {kind: _flag_table(import_id, kind) for kind in FLAG_KINDS}
     return render_template("imports/detail.html", record=record, tables=tables, columns=REQUIRED,
                            status=store.status(_importer().engine, record),
-                           stopped_archiving=store.stopped_archiving(record))
+                           stopped_archiving=store.stopped_archiving(record),
+                           sent_again=_line("sent_again"), not_sent=_line("not_sent"))
 
 
 def _flag_table(import_id: uuid.UUID, kind: str) -> store.FlagPage:
@@ -68,6 +70,18 @@ def _line(name: str) -> int | None:
     if not raw.strip().isdigit() or int(raw) > 2**31 - 1:
         abort(400, description=f"{name} should be a line number, not {raw[:40]!r}.")
     return int(raw)
+
+
+@bp.post("/<uuid:import_id>/replay")
+def replay(import_id: uuid.UUID):
+    """Send the import's refused rows again, once their cause is fixed; the page then says how many went."""
+    _record(import_id)
+    importer = _importer()
+    done = replay_refused(importer.engine, importer.producer_config, importer.settings.imports_topic, import_id)
+    current_app.logger.info("%d refused rows of import %s sent again", done.published.confirmed, import_id,
+                            extra={"import_id": str(import_id)})
+    return redirect(url_for("imports.detail", import_id=import_id, sent_again=done.published.confirmed,
+                            not_sent=done.published.failed + done.cut), code=303)
 
 
 @bp.get("/<uuid:import_id>/status")

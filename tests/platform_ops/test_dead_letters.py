@@ -93,7 +93,7 @@ def test_import_rows_are_not_replayed_but_sent_back_to_their_file(ingestion_sett
     answer = replay(s, "--all")
 
     assert answer.exit_code == 0 and "sent nothing" in answer.output, answer.output
-    assert "1 import rows left out: fix them in the import's rejected.csv" in answer.output
+    assert "1 import rows left out: send them again from their import's page" in answer.output
 
 
 # --- whatever the dead-letter topic holds ------------------------------------------------------------------------
