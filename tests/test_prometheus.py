@@ -121,7 +121,10 @@ def test_each_alert_fires_against_the_real_services(importer_settings, importer_
         wait_until(lambda: _query(port, "payments_ingest_messages_rejected_total"), timeout=60,
                    message="the first refusal scraped")
         produce(s.kafka_bootstrap_servers, s.payments_topic, [message(payment(amount=-1)) for _ in range(60)])
-        # A failed upload: S3 does not answer.
+        # A failed upload: S3 does not answer. Once Prometheus has seen the counter at 0: a counter first seen
+        # above 0 shows no increase.
+        wait_until(lambda: _query(port, 'payments_importer_uploads_total{outcome="storage_unavailable"}'),
+                   timeout=60, message="the web app's counters scraped")
         assert ImporterClient(app).upload(_csv(), "a.csv").status_code == 503
         # A stall: a valid payment waits behind a lock on the table.
         wait_until(lambda: _firing(port, "DeadLettersPerMinute"), timeout=60, message="the refusals alerting")
