@@ -9,23 +9,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func
+
+from payments_core.db.models import RejectedEvent
 
 from .publish import Published, publish_rows
+from .store import latest_refusals, still_refused
 
 __all__ = ["REPLAYED_FROM", "Replayed", "replay_refused"]
 
 REPLAYED_FROM = "payments.replayed-from"
 
-# The latest refusal of each line still refused, with the bytes as they were sent (a payload kept cut, larger than
-# any row, is left out).
-STILL_REFUSED = text("""
-SELECT DISTINCT ON (import_line) rejected_event_id, message_key, payload, payload_size = length(payload) AS whole
-FROM rejected_events AS r
-WHERE import_id = :import_id
-  AND NOT EXISTS (SELECT 1 FROM transactions AS t WHERE t.import_id = r.import_id AND t.import_line = r.import_line)
-ORDER BY import_line, rejected_event_id DESC
-""")
 
 
 @dataclass(frozen=True)
@@ -35,8 +29,13 @@ class Replayed:
 
 
 def replay_refused(engine: Engine, producer_config: dict, topic: str, import_id: uuid.UUID) -> Replayed:
+    # The latest refusal of each line still refused, with the bytes as they were sent (a payload kept cut, larger
+    # than any row, is left out).
+    r = RejectedEvent
     with engine.connect() as conn:
-        rows = list(conn.execute(STILL_REFUSED, {"import_id": import_id}))
+        rows = list(conn.execute(latest_refusals(r.rejected_event_id, r.message_key, r.payload,
+                                                 (r.payload_size == func.length(r.payload)).label("whole"))
+                                 .where(still_refused(import_id))))
     whole = [r for r in rows if r.whole]
     published = publish_rows(producer_config, topic, (
         (bytes(r.message_key) if r.message_key is not None else None, bytes(r.payload),

@@ -269,6 +269,21 @@ def still_refused(import_id):
     return (RejectedEvent.import_id == import_id) & ~stored
 
 
+def latest_refusals(*columns):
+    """Of each line of an import still refused, its latest refusal (a line refused again, when delivered again or
+    sent again while still wrong, is one line), by line; `columns` of `rejected_events`, the caller's `where`
+    naming the import with still_refused."""
+    return (select(*columns).ext(distinct_on(RejectedEvent.import_line))
+            .order_by(RejectedEvent.import_line, RejectedEvent.rejected_event_id.desc()))
+
+
+def refused_lines(conn: Connection, import_id: uuid.UUID, show: int = 100) -> list[dict]:
+    """The first `show` lines still refused, each with the reasons of its latest refusal."""
+    found = conn.execute(latest_refusals(RejectedEvent.import_line, RejectedEvent.reasons)
+                         .where(still_refused(import_id)).limit(show))
+    return [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]} for line, reasons in found]
+
+
 def status(engine: Engine, record, show: int = 100) -> ImportStatus:
     """How many of the import's rows are in PostgreSQL and how many were refused, and why (by line)."""
     with engine.connect() as conn:
@@ -278,14 +293,7 @@ def status(engine: Engine, record, show: int = 100) -> ImportStatus:
                                .where(still_refused(record.import_id)))
         older = conn.scalar(select(func.count(func.distinct(SupersededEvent.import_line)))
                             .where(SupersededEvent.import_id == record.import_id))
-        # A line refused again (delivered again, or sent again while still wrong) is shown once, as last refused.
-        latest = conn.execute(select(RejectedEvent.import_line, RejectedEvent.reasons)
-                              .where(still_refused(record.import_id))
-                              .ext(distinct_on(RejectedEvent.import_line))
-                              .order_by(RejectedEvent.import_line, RejectedEvent.rejected_event_id.desc())
-                              .limit(show))
-        rejections = [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]}
-                      for line, reasons in latest]
+        rejections = refused_lines(conn, record.import_id, show)
     # import_progress counts every row the service decided on; the superseded ones were not saved.
     return ImportStatus(record.rows_published, max(0, in_database - older), rejected, rejections, older)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, func, select, text, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 
 from csv_importer.store import still_refused
-from payments_core.contract import Reason
 from payments_core.db.models import Import, ImportProgress, RejectedEvent, SupersededEvent
 
 from .models import RejectedEventsQuery
@@ -55,16 +54,6 @@ def import_of(record, saved: int, refused: int, older: int) -> dict:
                  "older": older},
         "href": f"{PREFIX}/imports/{record.import_id}",
     }
-
-
-def refused_rows(conn: Connection, import_id: uuid.UUID, show: int = 100) -> list[dict]:
-    """The import's first `show` refused rows by line (a row refused again when delivered again, once)."""
-    rows = conn.execute(text(
-        "SELECT DISTINCT ON (import_line) import_line, reasons FROM rejected_events AS r WHERE import_id = :import_id "
-        "AND NOT EXISTS (SELECT 1 FROM transactions AS t WHERE t.import_id = r.import_id "
-        "AND t.import_line = r.import_line) ORDER BY import_line, rejected_event_id LIMIT :show"),
-        {"import_id": import_id, "show": show})
-    return [{"line": line, "reasons": [Reason.model_validate(r).text() for r in reasons]} for line, reasons in rows]
 
 
 def _payload(raw: bytes) -> str:

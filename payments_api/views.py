@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Response, current_app, request
 from sqlalchemy import select, text
 
+from csv_importer import store
 from csv_importer.archive import ArchiveError
 from csv_importer.importing import SeenBefore
 from csv_importer.reading import FileProblem
@@ -181,7 +182,7 @@ def _import_detail(import_id: uuid.UUID) -> dict | None:
         found = records.imports_page(conn, None, 1, ids=[import_id])
         if not found:
             return None
-        return {**found[0], "refused_rows": records.refused_rows(conn, import_id),
+        return {**found[0], "refused_rows": store.refused_lines(conn, import_id),
                 "all_refused_rows": f"/api/v1/rejected-events?import_id={import_id}"}
 
 
