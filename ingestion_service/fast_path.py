@@ -3,8 +3,8 @@
 The generator and the importer send plain ASCII JSON, each field once, each value in its canonical form. For such a
 message this module builds the Event itself: msgspec reads the JSON in C into text, and each value is checked
 against the canonical part of the contract's own patterns (the case of an id, a status or a currency forgiven as
-the contract forgives it, and the spaces around free text), or given to the contract's own function (the time).
-Anything else (a space around an id, an amount or a code, an escape, a field missing or given twice, a value of
+the contract forgives it, and the spaces around free text); a time in UTC is read by datetime, in the contract's
+range. Anything else (a space around an id, an amount or a code, an escape, a field missing or given twice, a value of
 another type) gets None, and the contract decides:
 the same event, or the refusal with its reasons. The fast path never refuses.
 tests/ingestion_service/test_fast_path.py shows on generated messages that the two agree.
@@ -16,14 +16,13 @@ are what this leaves out (bench/ingestion.py prints the stage).
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
-from pydantic_core import PydanticCustomError
 
 from payments_core.contract import MAX_MESSAGE_BYTES
-from payments_core.fields import STATUSES, parse_timestamp, text_pattern
+from payments_core.fields import EARLIEST, LATEST_AHEAD, STATUSES, text_pattern
 
 from .records import Event, Source
 
@@ -41,6 +40,11 @@ _USERNAME = re.compile(text_pattern(150))
 _FILE_NAME = re.compile(text_pattern(255))
 _STATUSES = frozenset(STATUSES)
 _FLAGS = {b"true": True, b"false": False}
+# A time in UTC as the producers write it: the generator's `2025-07-07T01:42:05.123456+00:00`, the CSV's
+# `2025-07-07 01:42:05 UTC`, with `Z`, or with no zone (UTC, as the contract reads it). Group 1 is the date and
+# time, which datetime reads in C; a day the calendar lacks is left to the contract.
+_UTC_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?)"
+                       r"(\+00:00| UTC|Z)?")
 
 
 class _Payment(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,7 +147,12 @@ def _text(pattern: re.Pattern, text: str) -> str | None:
 
 
 def _moment(text: str) -> datetime | None:
-    try:
-        return parse_timestamp(text)  # the contract's own function: the same time, the same range, or None
-    except PydanticCustomError:
+    """The time fields.parse_timestamp gives, within the contract's range, or None. Read with its zone written
+    as +00:00 rather than made naive and given one: `replace(tzinfo=UTC)` costs ten times the reading."""
+    if (match := _UTC_TIME.fullmatch(text)) is None:
         return None
+    try:
+        moment = datetime.fromisoformat(match[1] + "+00:00")
+    except ValueError:  # 02-30, or year 0000
+        return None
+    return moment if EARLIEST <= moment <= datetime.now(UTC) + LATEST_AHEAD else None

@@ -197,6 +197,24 @@ def test_a_field_given_twice_is_left_to_the_contract_which_refuses_it(model, dat
     assert not isinstance(by_contract(model, Source("topic", 0, 0, None, raw, None, [])), Event)
 
 
+TIME_FIELD = {PaymentEvent: "timestamp", ImportRowEvent: "transaction_date"}
+TOMORROW = datetime.now() + timedelta(days=1)
+# Times at the ends of the contract's range (2000-01-01 to a day from now), in each form the fast path reads.
+at_the_ends = st.builds(
+    lambda moment, form: moment.strftime(form),
+    st.datetimes(min_value=datetime(1999, 12, 31, 23), max_value=datetime(2000, 1, 1, 1))
+    | st.datetimes(min_value=TOMORROW - timedelta(minutes=5), max_value=TOMORROW + timedelta(minutes=5)),
+    st.sampled_from(["%Y-%m-%dT%H:%M:%S.%f+00:00", "%Y-%m-%d %H:%M:%S UTC", "%Y-%m-%dT%H:%M:%SZ"]),
+)
+
+
+@pytest.mark.parametrize("model", FAST, ids=lambda m: m.__name__)
+@given(moment=st.from_regex(fast_path._UTC_TIME, fullmatch=True) | at_the_ends)
+def test_any_time_in_the_producers_form_gets_the_contracts_answer(model, moment):
+    # Any day the pattern allows (02-30, year 0000, 9999) and the range's ends: the fast path's time, or None.
+    agree(model, json.dumps({**VALID[model], TIME_FIELD[model]: moment}).encode())
+
+
 @pytest.mark.parametrize("model", FAST, ids=lambda m: m.__name__)
 @given(raw=st.binary(max_size=400))
 def test_any_bytes_get_the_contracts_answer(model, raw):
