@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, Message
@@ -23,6 +23,11 @@ TRANSACTION_COLUMNS = (
     "is_suspicious", "source", "import_id", "import_line", "topic", "partition", "offset",
 )
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The Kafka timestamps (milliseconds since 1970) of the years a datetime holds, 1 to 9999.
+_DATETIME_MS = range((datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1),
+                     (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1) + 1)
+
 
 # Not frozen: a frozen dataclass sets each field through object.__setattr__, which costs on the hot path.
 @dataclass(slots=True)
@@ -34,36 +39,28 @@ class Source:
     offset: int
     key: bytes | None
     value: bytes
-    timestamp: datetime | None
+    timestamp_ms: int | None  # the Kafka timestamp as the broker gives it; `timestamp` is the moment, when needed
     headers: list[tuple[str, bytes]]
 
     @classmethod
     def of(cls, message: Message) -> Source:
-        """Whatever the message's timestamp and headers hold: one the database cannot store becomes None (the
-        timestamp) or is left out (headers whose names are not UTF-8), never an error."""
+        """Whatever the message's timestamp and headers hold: headers whose names are not UTF-8 are left out, never
+        an error."""
         kind, millis = message.timestamp()
-        return cls(
-            topic=message.topic(),
-            partition=message.partition(),
-            offset=message.offset(),
-            key=message.key(),
-            value=message.value() or b"",
-            timestamp=None if kind == TIMESTAMP_NOT_AVAILABLE else _moment(millis),
-            headers=_headers(message),
-        )
+        # Producers set any 64-bit number; one outside the years a datetime holds is as good as none.
+        return cls(message.topic(), message.partition(), message.offset(), message.key(), message.value() or b"",
+                   millis if kind != TIMESTAMP_NOT_AVAILABLE and millis in _DATETIME_MS else None, _headers(message))
+
+    @property
+    def timestamp(self) -> datetime | None:
+        """The Kafka timestamp as a moment, made only for the messages that need one (a refusal, a version set
+        aside, a log line)."""
+        return None if self.timestamp_ms is None else _EPOCH + timedelta(milliseconds=self.timestamp_ms)
 
     def header(self, name: str) -> bytes | None:
         if not self.headers:  # most messages have none
             return None
         return next((value for key, value in self.headers if key == name), None)
-
-
-def _moment(millis: int) -> datetime | None:
-    # Producers set any 64-bit number; one outside Python's years 1-9999 is as good as none.
-    try:
-        return datetime.fromtimestamp(millis / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _headers(message: Message) -> list[tuple[str, bytes]]:

@@ -15,7 +15,7 @@ PARSER = Parser(TOPICS)
 
 
 def source(topic: str, value: bytes) -> Source:
-    return Source(topic=topic, partition=0, offset=0, key=None, value=value, timestamp=None, headers=[])
+    return Source(topic=topic, partition=0, offset=0, key=None, value=value, timestamp_ms=None, headers=[])
 
 
 def test_a_valid_message_of_either_topic_is_parsed_by_its_topics_model():
