@@ -566,9 +566,9 @@ class IngestionService:
         seconds = time.monotonic() - batch.read_at
         self.metrics.batch_size.observe(len(batch.sources))
         self.metrics.batch_seconds.observe(seconds)
-        for source in batch.sources:
-            if source.timestamp is not None:
-                self.metrics.end_to_end.observe((committed_at - source.timestamp).total_seconds())
+        committed_ms = committed_at.timestamp() * 1000
+        self.metrics.end_to_end.observe_many((committed_ms - s.timestamp_ms) / 1000 for s in batch.sources
+                                             if s.timestamp_ms is not None)
         self.metrics.last_batch_at = time.time()
         log.info("batch messages=%d upserted=%d collapsed=%d refused=%d partitions=%s ms=%.0f",
                  len(batch.sources), batch.written, batch.collapsed, len(batch.refusals),
