@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import msgspec
 
@@ -102,11 +103,11 @@ def import_row(source: Source) -> Event | None:
     if (m := _decoded(_IMPORT_ROW, raw)) is None:
         return None
     amount, quoted = _amount(bytes(m.amount))
-    sender, receiver = _text(_USERNAME, m.username_sender), _text(_USERNAME, m.username_receiver)
+    sender, receiver = _username(m.username_sender), _username(m.username_receiver)
     if (amount is None or raw.count(b'"') != _IMPORT_ROW_QUOTES + 2 * quoted
             or sender is None or receiver is None or sender == receiver
-            or not ((transaction_id := _id(m.transaction_id)) and (import_id := _id(m.import_id)))
-            or _text(_FILE_NAME, m.source_file) is None
+            or not ((transaction_id := _id(m.transaction_id)) and (import_id := _import_id(m.import_id)))
+            or _file_name(m.source_file) is None
             or (status := m.status.lower()) not in _STATUSES or not _CURRENCY_ALPHA.fullmatch(m.currency)
             or not _LINE.fullmatch(line := bytes(m.line_number)) or int(line) > 2**31 - 1
             or (said := _FLAGS.get(bytes(m.is_suspicious))) is None
@@ -134,6 +135,20 @@ def _id(text: str) -> str | None:
     return text
 
 
+# The same users, import and file come again and again: their checks, which are pure, are remembered.
+_import_id = lru_cache(maxsize=64)(_id)
+
+
+@lru_cache(maxsize=4096)
+def _username(text: str) -> str | None:
+    return _text(_USERNAME, text)
+
+
+@lru_cache(maxsize=64)
+def _file_name(text: str) -> str | None:
+    return _text(_FILE_NAME, text)
+
+
 def _amount(raw: bytes) -> tuple[Decimal | None, bool]:
     """The amount of a JSON number or string in canonical form, and whether it was a string."""
     quoted = raw[:1] == b'"'
@@ -149,10 +164,17 @@ def _text(pattern: re.Pattern, text: str) -> str | None:
 def _moment(text: str) -> datetime | None:
     """The time fields.parse_timestamp gives, within the contract's range, or None. Read with its zone written
     as +00:00 rather than made naive and given one: `replace(tzinfo=UTC)` costs ten times the reading."""
+    global _latest
     if (match := _UTC_TIME.fullmatch(text)) is None:
         return None
     try:
         moment = datetime.fromisoformat(match[1] + "+00:00")
     except ValueError:  # 02-30, or year 0000
         return None
-    return moment if EARLIEST <= moment <= datetime.now(UTC) + LATEST_AHEAD else None
+    if moment > _latest:  # the bound as of now; an earlier one is only stricter, so it is renewed when passed
+        _latest = datetime.now(UTC) + LATEST_AHEAD
+    return moment if EARLIEST <= moment <= _latest else None
+
+
+# The latest time the contract takes: a day from now, as of the last time a message came near it.
+_latest = datetime.now(UTC) + LATEST_AHEAD
