@@ -16,9 +16,10 @@ are what this leaves out (bench/ingestion.py prints the stage).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import msgspec
 
@@ -135,20 +136,6 @@ def _id(text: str) -> str | None:
     return text
 
 
-# The same users, import and file come again and again: their checks, which are pure, are remembered.
-_import_id = lru_cache(maxsize=64)(_id)
-
-
-@lru_cache(maxsize=4096)
-def _username(text: str) -> str | None:
-    return _text(_USERNAME, text)
-
-
-@lru_cache(maxsize=64)
-def _file_name(text: str) -> str | None:
-    return _text(_FILE_NAME, text)
-
-
 def _amount(raw: bytes) -> tuple[Decimal | None, bool]:
     """The amount of a JSON number or string in canonical form, and whether it was a string."""
     quoted = raw[:1] == b'"'
@@ -161,20 +148,25 @@ def _text(pattern: re.Pattern, text: str) -> str | None:
     return text.strip(" ") if pattern.match(text) else None
 
 
+def _remembered(check: Callable[[str], str | None], longest: int, size: int) -> Callable[[str], str | None]:
+    """`check` (pure), remembered for the last `size` texts of at most `longest` characters: the same users, import
+    and file come again and again. A longer text, as long as a message can be, is checked each time, never kept."""
+    cached = lru_cache(maxsize=size)(check)
+    return lambda text: cached(text) if len(text) <= longest else check(text)
+
+
+_import_id = _remembered(_id, 36, 64)
+_username = _remembered(partial(_text, _USERNAME), 160, 4096)
+_file_name = _remembered(partial(_text, _FILE_NAME), 265, 64)
+
+
 def _moment(text: str) -> datetime | None:
     """The time fields.parse_timestamp gives, within the contract's range, or None. Read with its zone written
     as +00:00 rather than made naive and given one: `replace(tzinfo=UTC)` costs ten times the reading."""
-    global _latest
     if (match := _UTC_TIME.fullmatch(text)) is None:
         return None
     try:
         moment = datetime.fromisoformat(match[1] + "+00:00")
     except ValueError:  # 02-30, or year 0000
         return None
-    if moment > _latest:  # the bound as of now; an earlier one is only stricter, so it is renewed when passed
-        _latest = datetime.now(UTC) + LATEST_AHEAD
-    return moment if EARLIEST <= moment <= _latest else None
-
-
-# The latest time the contract takes: a day from now, as of the last time a message came near it.
-_latest = datetime.now(UTC) + LATEST_AHEAD
+    return moment if EARLIEST <= moment <= datetime.now(UTC) + LATEST_AHEAD else None

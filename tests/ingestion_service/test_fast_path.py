@@ -5,6 +5,7 @@ messages the rows, refusals, superseded versions and dead letters are byte-equal
 
 import json
 import random
+import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -198,7 +199,7 @@ def test_a_field_given_twice_is_left_to_the_contract_which_refuses_it(model, dat
 
 
 TIME_FIELD = {PaymentEvent: "timestamp", ImportRowEvent: "transaction_date"}
-TOMORROW = datetime.now() + timedelta(days=1)
+TOMORROW = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)  # naive, as st.datetimes takes it
 # Times at the ends of the contract's range (2000-01-01 to a day from now), in each form the fast path reads.
 at_the_ends = st.builds(
     lambda moment, form: moment.strftime(form),
@@ -252,6 +253,23 @@ POISON = [
 @pytest.mark.parametrize("raw", POISON, ids=range(len(POISON)))
 def test_poison_and_the_forgiven_forms_are_left_to_the_contract(raw):
     assert agree(PaymentEvent, raw.encode("utf-8", "surrogatepass")) is None
+
+
+def test_a_long_text_is_checked_each_time_and_never_kept():
+    # Spaces around a username are forgiven, so a valid row can carry one nearly as long as a message; the checks
+    # the fast path remembers (4,096 usernames) would otherwise hold 256 MB of them.
+    rows = [json.dumps({**VALID[ImportRowEvent], "username_sender": " " * 60_000 + f"someone{i}"}).encode()
+            for i in range(50)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        events = [agree(ImportRowEvent, raw) for raw in rows]
+        del events
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert kept < 500_000, f"{kept:,} bytes kept after 50 rows of 60 KB"
 
 
 # --- the producers' own messages --------------------------------------------------------------------------------
