@@ -54,8 +54,14 @@ class Source:
     @property
     def timestamp(self) -> datetime | None:
         """The Kafka timestamp as a moment, made only for the messages that need one (a refusal, a version set
-        aside, a log line)."""
-        return None if self.timestamp_ms is None else _EPOCH + timedelta(milliseconds=self.timestamp_ms)
+        aside, a log line). Made as it always was (a float of seconds, to the nearest microsecond): it is part of
+        the key that records a refusal once, so a message delivered again after an upgrade must give the same."""
+        if self.timestamp_ms is None:
+            return None
+        try:
+            return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
+        except (OverflowError, OSError, ValueError):  # within a millisecond of year 1 or 9999
+            return None
 
     def header(self, name: str) -> bytes | None:
         if not self.headers:  # most messages have none
