@@ -4,9 +4,9 @@ The generator and the importer send plain ASCII JSON, each field once, each valu
 message this module builds the Event itself: msgspec reads the JSON in C into text, and each value is checked
 against the canonical part of the contract's own patterns (the case of an id, a status or a currency forgiven as
 the contract forgives it, and the spaces around free text); a time in UTC is read by datetime, in the contract's
-range. Anything else (a space around an id, an amount or a code, an escape, a field missing or given twice, a value of
-another type) gets None, and the contract decides:
-the same event, or the refusal with its reasons. The fast path never refuses.
+range. Anything else (a space around an id, an amount or a code, an escape, a field missing or given twice, a value
+of another type) gets None, and the contract decides: the same event, or the refusal with its reasons. The fast path
+never refuses.
 tests/ingestion_service/test_fast_path.py shows on generated messages that the two agree.
 
 About a tenth of the contract's cost per message: pydantic's model, its validators in Python and the UUID objects
